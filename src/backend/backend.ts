@@ -1,0 +1,178 @@
+import type { DType, TypedArray } from '../tensor/dtype.js';
+import { BackendError } from '../tensor/errors.js';
+import type { Shape } from '../tensor/shape.js';
+
+/**
+ * A backend's handle on a tensor's elements. Ops never look inside: only the backend that made it
+ * does, so a device backend can keep the data on the device. `version` counts in-place writes so
+ * that autodiff can detect a saved tensor that was modified (shared by all views of the storage).
+ */
+export interface Storage {
+  readonly backend: Backend;
+  readonly dtype: DType;
+  readonly size: number;
+  version: number;
+}
+
+export type UnaryOp =
+  | 'neg'
+  | 'exp'
+  | 'log'
+  | 'log1p'
+  | 'expm1'
+  | 'sqrt'
+  | 'rsqrt'
+  | 'abs'
+  | 'sign'
+  | 'sin'
+  | 'cos'
+  | 'tanh'
+  | 'sigmoid'
+  | 'relu'
+  | 'erf'
+  | 'floor'
+  | 'ceil'
+  | 'round'
+  | 'reciprocal'
+  | 'logicalNot'
+  | 'isnan'
+  | 'isinf';
+
+export type BinaryOp =
+  | 'add'
+  | 'sub'
+  | 'mul'
+  | 'div'
+  | 'pow'
+  | 'maximum'
+  | 'minimum'
+  | 'eq'
+  | 'ne'
+  | 'lt'
+  | 'le'
+  | 'gt'
+  | 'ge'
+  | 'logicalAnd'
+  | 'logicalOr';
+
+export type ReduceOp = 'sum' | 'prod' | 'max' | 'min';
+export type ArgReduceOp = 'argmax' | 'argmin';
+export type CumulativeOp = 'sum' | 'prod';
+
+/**
+ * The kernels every backend implements. Shapes are passed explicitly; storages are contiguous and
+ * row-major. Inputs of a kernel always share one dtype (the op layer casts first), except where a
+ * parameter says otherwise (indices are int32, conditions bool).
+ */
+export interface Backend {
+  readonly name: string;
+  /** False for device backends whose data can only be read asynchronously. */
+  readonly canReadSync: boolean;
+
+  /** Wraps host values (the backend may keep the array: callers hand over ownership). */
+  upload(values: TypedArray): Storage;
+  readSync(x: Storage): TypedArray;
+  read(x: Storage): Promise<TypedArray>;
+  /** Overwrites dst's elements with src's (same size and dtype): the basis of in-place ops. */
+  assign(dst: Storage, src: Storage): void;
+
+  fill(size: number, value: number, dtype: DType): Storage;
+  cast(x: Storage, dtype: DType): Storage;
+  unary(op: UnaryOp, x: Storage, outDtype: DType): Storage;
+  /** Elementwise with broadcasting of aShape and bShape to outShape. */
+  binary(
+    op: BinaryOp,
+    a: Storage,
+    aShape: Shape,
+    b: Storage,
+    bShape: Shape,
+    outShape: Shape,
+    outDtype: DType,
+  ): Storage;
+  where(
+    cond: Storage,
+    condShape: Shape,
+    a: Storage,
+    aShape: Shape,
+    b: Storage,
+    bShape: Shape,
+    outShape: Shape,
+  ): Storage;
+  /** Reduces the given axes, keeping them as size 1. */
+  reduce(op: ReduceOp, x: Storage, shape: Shape, axes: readonly number[], outDtype: DType): Storage;
+  /** Index (int32) of the max/min along one axis, kept as size 1; first occurrence wins. */
+  argReduce(op: ArgReduceOp, x: Storage, shape: Shape, axis: number): Storage;
+  cumulative(op: CumulativeOp, x: Storage, shape: Shape, axis: number): Storage;
+  /** Int32 positions that sort each line along axis (stable; NaN sorts as the largest). */
+  argsort(x: Storage, shape: Shape, axis: number, descending: boolean): Storage;
+  /** Batched matrix product with broadcast batch dims; trans flags read an operand transposed. */
+  matmul(
+    a: Storage,
+    aShape: Shape,
+    b: Storage,
+    bShape: Shape,
+    transA: boolean,
+    transB: boolean,
+    outShape: Shape,
+  ): Storage;
+  /** out[i] = x[offset + Σ index_d · strides_d] (strides may be 0 or negative). */
+  asStrided(x: Storage, shape: Shape, strides: readonly number[], offset: number): Storage;
+  /** The adjoint of asStrided: zeros(baseSize), then base[offset + Σ index_d · strides_d] += src[i]. */
+  asStridedScatter(
+    src: Storage,
+    shape: Shape,
+    strides: readonly number[],
+    offset: number,
+    baseSize: number,
+  ): Storage;
+  concat(xs: readonly Storage[], shapes: readonly Shape[], axis: number, outShape: Shape): Storage;
+  /** out[i][j][k] = x[index[i][j][k]][j][k] for axis 0, and so on (out has index's shape). */
+  gather(x: Storage, xShape: Shape, axis: number, index: Storage, indexShape: Shape): Storage;
+  /** Copy of base with base[index[i][j][k]][j][k] += src[i][j][k] for axis 0, and so on. */
+  scatterAdd(
+    base: Storage,
+    baseShape: Shape,
+    axis: number,
+    index: Storage,
+    indexShape: Shape,
+    src: Storage,
+    srcShape: Shape,
+  ): Storage;
+}
+
+const registry = new Map<string, () => Backend>();
+const instances = new Map<string, Backend>();
+let current: Backend | null = null;
+
+export function registerBackend(name: string, factory: () => Backend): void {
+  registry.set(name, factory);
+}
+
+export function listBackends(): string[] {
+  return [...registry.keys()];
+}
+
+export function setBackend(name: string): Backend {
+  const factory = registry.get(name);
+  if (!factory) {
+    throw new BackendError(
+      `setBackend: unknown backend '${name}' (registered: ${listBackends().join(', ')})`,
+    );
+  }
+  let b = instances.get(name);
+  if (!b) {
+    b = factory();
+    instances.set(name, b);
+  }
+  current = b;
+  return b;
+}
+
+export function getBackend(): Backend {
+  if (!current) {
+    const first = registry.keys().next();
+    if (first.done) throw new BackendError('no backend is registered');
+    return setBackend(first.value);
+  }
+  return current;
+}

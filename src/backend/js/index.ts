@@ -1,0 +1,185 @@
+import type { DType, TypedArray } from '../../tensor/dtype.js';
+import { castScalar, typedArrayFor } from '../../tensor/dtype.js';
+import type { Shape } from '../../tensor/shape.js';
+import { sizeOf } from '../../tensor/shape.js';
+import type { ArgReduceOp, Backend, BinaryOp, CumulativeOp, ReduceOp, Storage, UnaryOp } from '../backend.js';
+import { registerBackend } from '../backend.js';
+import { BINARY, UNARY, binaryLoop, unaryLoop, whereLoop } from './elementwise.js';
+import { asStridedLoop, asStridedScatterLoop, concatLoop, gatherLoop, scatterAddLoop } from './layout.js';
+import { matmulLoop } from './matmul.js';
+import { argReduceLoop, argsortLoop, cumulativeLoop, reduceLoop } from './reduce.js';
+import { JsStorage, vals } from './storage.js';
+
+/** The reference backend: plain TypeScript loops over typed arrays. Readable, exact, float64-capable. */
+export class JsBackend implements Backend {
+  readonly name = 'js';
+  readonly canReadSync = true;
+
+  private make(dtype: DType, size: number): [JsStorage, TypedArray] {
+    const values = typedArrayFor(dtype, size);
+    return [new JsStorage(this, values, dtype), values];
+  }
+
+  upload(values: TypedArray): Storage {
+    const dtype =
+      values instanceof Float32Array
+        ? 'float32'
+        : values instanceof Float64Array
+          ? 'float64'
+          : values instanceof Int32Array
+            ? 'int32'
+            : 'bool';
+    return new JsStorage(this, values, dtype);
+  }
+
+  readSync(x: Storage): TypedArray {
+    return vals(x);
+  }
+
+  read(x: Storage): Promise<TypedArray> {
+    return Promise.resolve(vals(x));
+  }
+
+  assign(dst: Storage, src: Storage): void {
+    vals(dst).set(vals(src));
+  }
+
+  fill(size: number, value: number, dtype: DType): Storage {
+    const [s, v] = this.make(dtype, size);
+    v.fill(castScalar(value, dtype));
+    return s;
+  }
+
+  cast(x: Storage, dtype: DType): Storage {
+    const [s, v] = this.make(dtype, x.size);
+    const src = vals(x);
+    if (dtype === 'int32') for (let i = 0; i < src.length; i++) v[i] = Math.trunc(src[i]);
+    else if (dtype === 'bool') for (let i = 0; i < src.length; i++) v[i] = src[i] ? 1 : 0;
+    else v.set(src);
+    return s;
+  }
+
+  unary(op: UnaryOp, x: Storage, outDtype: DType): Storage {
+    const [s, v] = this.make(outDtype, x.size);
+    unaryLoop(UNARY[op], vals(x), v);
+    return s;
+  }
+
+  binary(
+    op: BinaryOp,
+    a: Storage,
+    aShape: Shape,
+    b: Storage,
+    bShape: Shape,
+    outShape: Shape,
+    outDtype: DType,
+  ): Storage {
+    const [s, v] = this.make(outDtype, sizeOf(outShape));
+    let fn = BINARY[op];
+    // Integer division truncates toward zero only in the trunc mode; PyTorch's `/` is true division,
+    // which the op layer handles by casting, so int32 here only sees exact ops.
+    if (op === 'div' && outDtype === 'int32') fn = (p, q) => Math.floor(p / q);
+    binaryLoop(fn, vals(a), aShape, vals(b), bShape, outShape, v);
+    return s;
+  }
+
+  where(
+    cond: Storage,
+    condShape: Shape,
+    a: Storage,
+    aShape: Shape,
+    b: Storage,
+    bShape: Shape,
+    outShape: Shape,
+  ): Storage {
+    const [s, v] = this.make(a.dtype, sizeOf(outShape));
+    whereLoop(vals(cond), condShape, vals(a), aShape, vals(b), bShape, outShape, v);
+    return s;
+  }
+
+  reduce(op: ReduceOp, x: Storage, shape: Shape, axes: readonly number[], outDtype: DType): Storage {
+    const outSize = sizeOf(shape.map((d, i) => (axes.includes(i) ? 1 : d)));
+    const [s, v] = this.make(outDtype, outSize);
+    reduceLoop(op, vals(x), shape, axes, v);
+    return s;
+  }
+
+  argReduce(op: ArgReduceOp, x: Storage, shape: Shape, axis: number): Storage {
+    const [s, v] = this.make('int32', sizeOf(shape) / Math.max(shape[axis], 1));
+    argReduceLoop(op, vals(x), shape, axis, v as Int32Array);
+    return s;
+  }
+
+  cumulative(op: CumulativeOp, x: Storage, shape: Shape, axis: number): Storage {
+    const [s, v] = this.make(x.dtype, x.size);
+    cumulativeLoop(op, vals(x), shape, axis, v);
+    return s;
+  }
+
+  argsort(x: Storage, shape: Shape, axis: number, descending: boolean): Storage {
+    const [s, v] = this.make('int32', x.size);
+    argsortLoop(vals(x), shape, axis, descending, v as Int32Array);
+    return s;
+  }
+
+  matmul(
+    a: Storage,
+    aShape: Shape,
+    b: Storage,
+    bShape: Shape,
+    transA: boolean,
+    transB: boolean,
+    outShape: Shape,
+  ): Storage {
+    const [s, v] = this.make(a.dtype, sizeOf(outShape));
+    matmulLoop(vals(a), aShape, vals(b), bShape, transA, transB, outShape, v);
+    return s;
+  }
+
+  asStrided(x: Storage, shape: Shape, strides: readonly number[], offset: number): Storage {
+    const [s, v] = this.make(x.dtype, sizeOf(shape));
+    asStridedLoop(vals(x), shape, strides, offset, v);
+    return s;
+  }
+
+  asStridedScatter(
+    src: Storage,
+    shape: Shape,
+    strides: readonly number[],
+    offset: number,
+    baseSize: number,
+  ): Storage {
+    const [s, v] = this.make(src.dtype, baseSize);
+    asStridedScatterLoop(vals(src), shape, strides, offset, v);
+    return s;
+  }
+
+  concat(xs: readonly Storage[], shapes: readonly Shape[], axis: number, outShape: Shape): Storage {
+    const [s, v] = this.make(xs[0].dtype, sizeOf(outShape));
+    concatLoop(xs.map(vals), shapes, axis, v);
+    return s;
+  }
+
+  gather(x: Storage, xShape: Shape, axis: number, index: Storage, indexShape: Shape): Storage {
+    const [s, v] = this.make(x.dtype, sizeOf(indexShape));
+    gatherLoop(vals(x), xShape, axis, vals(index) as Int32Array, indexShape, v);
+    return s;
+  }
+
+  scatterAdd(
+    base: Storage,
+    baseShape: Shape,
+    axis: number,
+    index: Storage,
+    indexShape: Shape,
+    src: Storage,
+    srcShape: Shape,
+  ): Storage {
+    const [s, v] = this.make(base.dtype, base.size);
+    v.set(vals(base));
+    scatterAddLoop(v, baseShape, axis, vals(index) as Int32Array, indexShape, vals(src), srcShape);
+    return s;
+  }
+}
+
+registerBackend('js', () => new JsBackend());

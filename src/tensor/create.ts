@@ -1,0 +1,180 @@
+import { getBackend } from '../backend/backend.js';
+import type { DType, TypedArray } from './dtype.js';
+import { assertDType, dtypeOfTypedArray, isFloating, typedArrayFor } from './dtype.js';
+import { DTypeError, ShapeError, fmtShape } from './errors.js';
+import type { Shape } from './shape.js';
+import { checkShape, sizeOf } from './shape.js';
+import type { NestedArray } from './tensor.js';
+import { Tensor } from './tensor.js';
+
+export interface TensorOptions {
+  dtype?: DType;
+  requiresGrad?: boolean;
+}
+
+/** Wraps host values of the given shape (takes ownership of the array). */
+export function fromTypedArray(values: TypedArray, shape: Shape): Tensor {
+  return new Tensor(getBackend().upload(values), shape);
+}
+
+function finish(t: Tensor, opts?: TensorOptions): Tensor {
+  if (opts?.requiresGrad) t.requiresGrad = true;
+  return t;
+}
+
+function inferShape(data: NestedArray, op: string): number[] {
+  const shape: number[] = [];
+  let cur: NestedArray = data;
+  while (Array.isArray(cur)) {
+    shape.push(cur.length);
+    cur = cur[0];
+  }
+  // Check that the nesting is rectangular.
+  const check = (x: NestedArray, dim: number): void => {
+    if (dim === shape.length) {
+      if (Array.isArray(x))
+        throw new ShapeError(`${op}: ragged nested array (expected shape ${fmtShape(shape)})`);
+      if (typeof x !== 'number' && typeof x !== 'boolean') {
+        throw new DTypeError(`${op}: elements must be numbers or booleans, got ${typeof x}`);
+      }
+      return;
+    }
+    if (!Array.isArray(x) || x.length !== shape[dim]) {
+      throw new ShapeError(`${op}: ragged nested array (expected shape ${fmtShape(shape)})`);
+    }
+    for (const y of x) check(y, dim + 1);
+  };
+  check(data, 0);
+  return shape;
+}
+
+function flattenInto(data: NestedArray, out: number[]): void {
+  if (Array.isArray(data)) for (const x of data) flattenInto(x, out);
+  else out.push(typeof data === 'boolean' ? (data ? 1 : 0) : data);
+}
+
+/**
+ * Makes a tensor from nested arrays, a typed array or a number. The dtype is inferred (booleans →
+ * bool, a typed array → its own, otherwise float32) unless given.
+ */
+export function tensor(
+  data: NestedArray | TypedArray | Tensor,
+  opts: TensorOptions & { shape?: Shape } = {},
+): Tensor {
+  if (data instanceof Tensor) {
+    const t = new Tensor(getBackend().upload(data.dataSync()), data.shape);
+    return finish(opts.dtype && opts.dtype !== t.dtype ? castTensor(t, opts.dtype) : t, opts);
+  }
+  if (ArrayBuffer.isView(data)) {
+    const src = data as TypedArray;
+    const shape = opts.shape ? checkShape('tensor', opts.shape) : [src.length];
+    if (sizeOf(shape) !== src.length) {
+      throw new ShapeError(`tensor: shape ${fmtShape(shape)} does not hold ${src.length} elements`);
+    }
+    const dtype = opts.dtype ?? dtypeOfTypedArray(src);
+    const values = typedArrayFor(dtype, src.length);
+    values.set(src);
+    return finish(fromTypedArray(values, shape), opts);
+  }
+  const shape = inferShape(data, 'tensor');
+  const flat: number[] = [];
+  flattenInto(data, flat);
+  let dtype = opts.dtype;
+  if (!dtype) {
+    let first: NestedArray = data;
+    while (Array.isArray(first)) first = first[0];
+    dtype = typeof first === 'boolean' ? 'bool' : 'float32';
+  }
+  assertDType(dtype);
+  const values = typedArrayFor(dtype, flat.length);
+  for (let i = 0; i < flat.length; i++) {
+    values[i] = dtype === 'bool' ? (flat[i] ? 1 : 0) : dtype === 'int32' ? Math.trunc(flat[i]) : flat[i];
+  }
+  const finalShape = opts.shape ? checkShape('tensor', opts.shape) : shape;
+  if (sizeOf(finalShape) !== flat.length) {
+    throw new ShapeError(`tensor: shape ${fmtShape(finalShape)} does not hold ${flat.length} elements`);
+  }
+  return finish(fromTypedArray(values, finalShape), opts);
+}
+
+/** A 0-d tensor holding one number. */
+export function scalar(value: number | boolean, dtype: DType = 'float32'): Tensor {
+  return new Tensor(getBackend().fill(1, Number(value), dtype), []);
+}
+
+/** Converts storage dtype without recording autodiff (see ops for the differentiable `to`). */
+export function castTensor(t: Tensor, dtype: DType): Tensor {
+  if (t.dtype === dtype) return t;
+  return new Tensor(t.storage.backend.cast(t.storage, dtype), t.shape);
+}
+
+export function full(shape: Shape, value: number | boolean, opts: TensorOptions = {}): Tensor {
+  const s = checkShape('full', shape);
+  const dtype = assertDType(opts.dtype ?? (typeof value === 'boolean' ? 'bool' : 'float32'));
+  return finish(new Tensor(getBackend().fill(sizeOf(s), Number(value), dtype), s), opts);
+}
+
+export function zeros(shape: Shape, opts: TensorOptions = {}): Tensor {
+  return full(shape, 0, { dtype: 'float32', ...opts });
+}
+
+export function ones(shape: Shape, opts: TensorOptions = {}): Tensor {
+  return full(shape, 1, { dtype: 'float32', ...opts });
+}
+
+export function fullLike(t: Tensor, value: number | boolean, opts: TensorOptions = {}): Tensor {
+  return full(t.shape, value, { dtype: t.dtype, ...opts });
+}
+
+export function zerosLike(t: Tensor, opts: TensorOptions = {}): Tensor {
+  return full(t.shape, 0, { dtype: t.dtype, ...opts });
+}
+
+export function onesLike(t: Tensor, opts: TensorOptions = {}): Tensor {
+  return full(t.shape, 1, { dtype: t.dtype, ...opts });
+}
+
+/**
+ * arange(end) or arange(start, end, step = 1), like torch.arange: int32 when every argument is an
+ * integer, else float32.
+ */
+export function arange(startOrEnd: number, end?: number, step = 1, opts: TensorOptions = {}): Tensor {
+  const [start, stop] = end === undefined ? [0, startOrEnd] : [startOrEnd, end];
+  if (step === 0 || !Number.isFinite(step))
+    throw new ShapeError(`arange: step must be non-zero and finite, got ${step}`);
+  if ((stop - start) / step < 0) {
+    throw new ShapeError(`arange: upper bound ${stop} and step ${step} are inconsistent with start ${start}`);
+  }
+  const n = Math.ceil((stop - start) / step);
+  const allInt = [start, stop, step].every(Number.isInteger);
+  const dtype = opts.dtype ?? (allInt ? 'int32' : 'float32');
+  const values = typedArrayFor(dtype, n);
+  for (let i = 0; i < n; i++) values[i] = start + i * step;
+  return finish(fromTypedArray(values, [n]), opts);
+}
+
+/** `steps` evenly spaced values from start to end inclusive. */
+export function linspace(start: number, end: number, steps: number, opts: TensorOptions = {}): Tensor {
+  if (!Number.isInteger(steps) || steps < 0)
+    throw new ShapeError(`linspace: steps must be a non-negative integer, got ${steps}`);
+  const dtype = opts.dtype ?? 'float32';
+  const values = typedArrayFor(dtype, steps);
+  const step = steps > 1 ? (end - start) / (steps - 1) : 0;
+  // Fill from both ends, as PyTorch does, so that the last value is exactly `end`.
+  const half = Math.floor(steps / 2);
+  for (let i = 0; i < steps; i++) values[i] = i < half ? start + step * i : end - step * (steps - 1 - i);
+  return finish(fromTypedArray(values, [steps]), opts);
+}
+
+/** The n×m identity matrix (m defaults to n). */
+export function eye(n: number, m: number = n, opts: TensorOptions = {}): Tensor {
+  checkShape('eye', [n, m]);
+  const dtype = opts.dtype ?? 'float32';
+  const values = typedArrayFor(dtype, n * m);
+  for (let i = 0; i < Math.min(n, m); i++) values[i * m + i] = 1;
+  return finish(fromTypedArray(values, [n, m]), opts);
+}
+
+export function isFloatingTensor(t: Tensor): boolean {
+  return isFloating(t.dtype);
+}
