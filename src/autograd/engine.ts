@@ -19,8 +19,6 @@ export interface GradOptions extends BackwardOptions {
   allowUnused?: boolean;
 }
 
-type Key = Node | Tensor;
-
 /**
  * Reverse-mode sweep over the recorded graph: nodes run in reverse topological order, each receiving
  * the summed gradients of its outputs and passing its input gradients along the edges. With

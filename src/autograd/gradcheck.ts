@@ -2,7 +2,7 @@ import { ChainruleError, fmtShape } from '../tensor/errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import { fromTypedArray } from '../tensor/create.js';
 import { autogradGrad } from './engine.js';
-import { noGrad } from './grad-mode.js';
+import { enableGrad } from './grad-mode.js';
 
 export interface GradcheckOptions {
   /** Step of the central differences (PyTorch's default 1e-6). */
@@ -54,8 +54,9 @@ export function gradcheck(fn: Fn, inputs: readonly Tensor[], opts: GradcheckOpti
         const v = base.slice();
         v[k] += delta;
         const args = [...xs];
-        args[i] = fromTypedArray(v, t.shape);
-        return noGrad(() => outputsOf(fn(...args)).flatMap((o) => Array.from(o.to('float64').dataSync())));
+        // Perturbed inputs keep requiresGrad: gradgradcheck's function differentiates inside.
+        args[i] = fromTypedArray(v, t.shape).requiresGrad_(true);
+        return outputsOf(fn(...args)).flatMap((o) => Array.from(o.to('float64').dataSync()));
       };
       const plus = evalAt(eps);
       const minus = evalAt(-eps);
@@ -107,21 +108,22 @@ export function gradcheck(fn: Fn, inputs: readonly Tensor[], opts: GradcheckOpti
 /** gradcheck of the gradients themselves: checks second derivatives through createGraph. */
 export function gradgradcheck(fn: Fn, inputs: readonly Tensor[], opts: GradcheckOptions = {}): boolean {
   const wrtIdx = inputs.map((t, i) => (t.requiresGrad ? i : -1)).filter((i) => i >= 0);
-  const firstOrder = (...xs: Tensor[]): Tensor[] => {
-    const outs = outputsOf(fn(...xs)).filter((o) => o.requiresGrad);
-    // A fixed, non-trivial cotangent makes the check cover the whole Jacobian's derivative.
-    const cts = outs.map((o) =>
-      fromTypedArray(
-        Float64Array.from({ length: o.numel() }, (_, k) => 1 + 0.1 * k),
-        o.shape,
-      ).to(o.dtype),
-    );
-    const grads = autogradGrad(
-      outs,
-      wrtIdx.map((i) => xs[i]),
-      { gradOutputs: cts, createGraph: true, allowUnused: true },
-    );
-    return grads.filter((g): g is Tensor => g !== null);
-  };
+  const firstOrder = (...xs: Tensor[]): Tensor[] =>
+    enableGrad(() => {
+      const outs = outputsOf(fn(...xs)).filter((o) => o.requiresGrad);
+      // A fixed, non-trivial cotangent makes the check cover the whole Jacobian's derivative.
+      const cts = outs.map((o) =>
+        fromTypedArray(
+          Float64Array.from({ length: o.numel() }, (_, k) => 1 + 0.1 * k),
+          o.shape,
+        ).to(o.dtype),
+      );
+      const grads = autogradGrad(
+        outs,
+        wrtIdx.map((i) => xs[i]),
+        { gradOutputs: cts, createGraph: true, allowUnused: true },
+      );
+      return grads.filter((g): g is Tensor => g !== null);
+    });
   return gradcheck(firstOrder, inputs, opts);
 }
