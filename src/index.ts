@@ -137,3 +137,8 @@ export { customFunction, FunctionCtx } from './autograd/function.js';
 export type { GradcheckOptions } from './autograd/gradcheck.js';
 export { gradcheck, gradgradcheck, GradcheckError } from './autograd/gradcheck.js';
 export * as autograd from './autograd/namespace.js';
+export * as nn from './nn/index.js';
+export * as optim from './optim/index.js';
+export * as data from './data/index.js';
+export * from './train/index.js';
+export * as io from './io/index.js';

@@ -103,6 +103,7 @@ export function trainXor(options: XorOptions = {}): XorResult {
   const xs = XOR_INPUTS.map((x) => tensor(x, { dtype: 'float64' }));
   const ts = XOR_TARGETS.map((t) => tensor([t], { dtype: 'float64' }));
   const history: [number, number][] = [];
+  const ps = params(layers);
 
   let epoch = 0;
   let error = Infinity;
@@ -115,7 +116,7 @@ export function trainXor(options: XorOptions = {}): XorResult {
       loss.backward();
       // Online gradient descent: p ← p − lr·∇p, then clear the gradient (PyTorch's zero_grad sets None).
       noGrad(() => {
-        for (const p of params(layers)) {
+        for (const p of ps) {
           p.sub_(p.grad!, { alpha: o.lr });
           p.grad = null;
         }

@@ -28,6 +28,22 @@ export function isAnomalyEnabled(): boolean {
   return enabled;
 }
 
+let backwardDepth = 0;
+
+/**
+ * Runs a node's backward function. The ops inside skip their own forward checks: a bad value there
+ * is reported by the node's backward check, which names the op the user called and its forward
+ * stack, and intermediate Inf/NaN that a mask removes again is no anomaly at all.
+ */
+export function runBackwardFn<T>(fn: () => T): T {
+  backwardDepth++;
+  try {
+    return fn();
+  } finally {
+    backwardDepth--;
+  }
+}
+
 function firstBad(t: Tensor): string | null {
   if (t.dtype !== 'float32' && t.dtype !== 'float64') return null;
   if (!t.storage.backend.canReadSync) return null;
@@ -47,6 +63,7 @@ export function checkAnomaly(
   outputs: readonly (Tensor | null | undefined)[],
   forwardStack?: string,
 ): void {
+  if (phase === 'forward' && backwardDepth > 0) return;
   for (const t of inputs) if (t && firstBad(t)) return;
   for (let i = 0; i < outputs.length; i++) {
     const t = outputs[i];

@@ -3,7 +3,7 @@ import { shapesEqual } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { onesLike, zeros } from '../tensor/create.js';
 import { add } from '../ops/arith.js';
-import { checkAnomaly, isAnomalyEnabled } from './anomaly.js';
+import { checkAnomaly, isAnomalyEnabled, runBackwardFn } from './anomaly.js';
 import { enableGrad, noGrad } from './grad-mode.js';
 import type { Node } from './node.js';
 
@@ -55,30 +55,75 @@ function sweep(
     leaf.grad = leaf.grad ? noGradUnless(createGraph, () => add(leaf.grad!, gg)) : gg;
   };
 
-  // Count, for every node, how many edges from other nodes of the graph lead to it (iteratively:
-  // graphs of long sequences are deeper than the call stack).
-  const deps = new Map<Node, number>();
+  // Every node reachable from the roots (iteratively: graphs of long sequences are deeper than the
+  // call stack).
+  const reachable: Node[] = [];
+  const seen = new Set<Node>();
   const stack: Node[] = [];
-  for (const r of roots) {
-    if (r.gradFn && !deps.has(r.gradFn)) {
-      deps.set(r.gradFn, 0);
-      stack.push(r.gradFn);
+  const visit = (n: Node | null) => {
+    if (n && !seen.has(n)) {
+      seen.add(n);
+      reachable.push(n);
+      stack.push(n);
     }
+  };
+  for (const r of roots) visit(r.gradFn);
+  while (stack.length) for (const e of stack.pop()!.edges) if (e && 'node' in e) visit(e.node);
+
+  // `active` nodes collect output gradients, `run` nodes also execute their backward. With capture,
+  // only the part of the graph that leads to a captured tensor is active (as PyTorch prunes): other
+  // branches may have been freed already, and computing them would be wasted work.
+  let active: ReadonlySet<Node> = seen;
+  let run: ReadonlySet<Node> = seen;
+  if (capture) {
+    const parents = new Map<Node, Node[]>();
+    for (const n of reachable) {
+      for (const e of n.edges) {
+        if (!e || !('node' in e)) continue;
+        const ps = parents.get(e.node);
+        if (ps) ps.push(n);
+        else parents.set(e.node, [n]);
+      }
+    }
+    const act = new Set<Node>();
+    const exec = new Set<Node>();
+    const work: Node[] = [];
+    const mark = (n: Node) => {
+      if (!act.has(n)) {
+        act.add(n);
+        work.push(n);
+      }
+    };
+    for (const n of reachable) {
+      if (captureOutputs.has(n)) mark(n);
+      if (n.edges.some((e) => e && 'leaf' in e && captureLeaves.has(e.leaf))) {
+        exec.add(n);
+        mark(n);
+      }
+    }
+    while (work.length) {
+      for (const p of parents.get(work.pop()!) ?? []) {
+        exec.add(p);
+        mark(p);
+      }
+    }
+    active = act;
+    run = exec;
   }
-  while (stack.length) {
-    const n = stack.pop()!;
+  for (const n of run) {
     if (n.released) {
       throw new AutogradError(
         `backward: trying to backward through the graph a second time (the saved tensors of '${n.name}' ` +
           `were freed by the first backward); pass { retainGraph: true } to the first backward if you need to`,
       );
     }
-    for (const e of n.edges) {
-      if (!e || !('node' in e)) continue;
-      const seen = deps.has(e.node);
-      deps.set(e.node, (deps.get(e.node) ?? 0) + 1);
-      if (!seen) stack.push(e.node);
-    }
+  }
+  // For every active node, how many edges from running nodes lead to it.
+  const deps = new Map<Node, number>();
+  for (const n of active) if (!deps.has(n)) deps.set(n, 0);
+  for (const n of run) {
+    for (const e of n.edges)
+      if (e && 'node' in e && active.has(e.node)) deps.set(e.node, deps.get(e.node)! + 1);
   }
 
   const pending = new Map<Node, (Tensor | null)[]>();
@@ -88,8 +133,9 @@ function sweep(
     arr[i] = arr[i] ? noGradUnless(createGraph, () => add(arr![i]!, g)) : g;
   };
   roots.forEach((r, i) => {
-    if (r.gradFn) accumulate(r.gradFn, r.outputIndex, rootGrads[i]);
-    else if (capture) {
+    if (r.gradFn) {
+      if (active.has(r.gradFn)) accumulate(r.gradFn, r.outputIndex, rootGrads[i]);
+    } else if (capture) {
       if (captureLeaves.has(r)) captured.set(r, rootGrads[i]);
     } else deliverLeaf(r, rootGrads[i]);
   });
@@ -101,8 +147,9 @@ function sweep(
     pending.delete(node);
     const children = node.edges;
     if (outGrads) runNode(node, outGrads);
+    if (!run.has(node)) continue;
     for (const e of children) {
-      if (!e || !('node' in e)) continue;
+      if (!e || !('node' in e) || !active.has(e.node)) continue;
       const left = deps.get(e.node)! - 1;
       deps.set(e.node, left);
       if (left === 0) ready.push(e.node);
@@ -112,14 +159,6 @@ function sweep(
   return captured;
 
   function runNode(node: Node, outGrads: (Tensor | null)[]): void {
-    for (const s of node.saved) {
-      if (s.tensor.version !== s.version) {
-        throw new AutogradError(
-          `backward: a tensor of shape ${fmtShape(s.tensor.shape)} saved by '${node.name}' was modified by an ` +
-            `in-place operation (version ${s.tensor.version}, expected ${s.version}); use an out-of-place op or clone() it first`,
-        );
-      }
-    }
     const grads = outGrads.map((g, i) => g ?? zeros(node.outputs[i].shape, { dtype: node.outputs[i].dtype }));
     const captures = captureOutputs.get(node);
     if (captures) for (const [i, t] of captures) captured.set(t, grads[i]);
@@ -130,8 +169,17 @@ function sweep(
           t.grad = t.grad ? noGrad(() => add(t.grad!, grads[i])) : createGraph ? grads[i] : grads[i].detach();
       }
     }
+    if (!run.has(node)) return;
+    for (const s of node.saved) {
+      if (s.tensor.version !== s.version) {
+        throw new AutogradError(
+          `backward: a tensor of shape ${fmtShape(s.tensor.shape)} saved by '${node.name}' was modified by an ` +
+            `in-place operation (version ${s.tensor.version}, expected ${s.version}); use an out-of-place op or clone() it first`,
+        );
+      }
+    }
     const fn = node.backwardFn!;
-    const inGrads = noGradUnless(createGraph, () => fn(grads));
+    const inGrads = noGradUnless(createGraph, () => runBackwardFn(() => fn(grads)));
     if (isAnomalyEnabled()) checkAnomaly('backward', node.name, grads, inGrads, node.forwardStack);
     node.edges.forEach((e, i) => {
       const g = inGrads[i];
@@ -144,7 +192,7 @@ function sweep(
       }
       const gd = g.dtype === expect.dtype ? g : noGradUnless(createGraph, () => g.to(expect.dtype));
       if ('leaf' in e) deliverLeaf(e.leaf, gd);
-      else accumulate(e.node, e.index, gd);
+      else if (active.has(e.node)) accumulate(e.node, e.index, gd);
     });
   }
 }

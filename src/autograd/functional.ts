@@ -3,6 +3,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { zerosLike } from '../tensor/create.js';
 import { autogradGrad } from './engine.js';
 import { enableGrad, isGradEnabled } from './grad-mode.js';
+import type { Node } from './node.js';
 import { record } from './record.js';
 import { treeLeaves, treeMap } from './tree.js';
 
@@ -21,6 +22,32 @@ function trace(x: Tensor): Tensor {
   return x.detach().requiresGrad_(true);
 }
 
+/**
+ * Whether the graph of `roots` reaches a leaf that requires grad other than `own`: a tensor that f
+ * closes over (weights, say). Gradients then depend on it and must stay differentiable.
+ */
+function reachesOtherLeaves(roots: readonly Tensor[], own: ReadonlySet<Tensor>): boolean {
+  const seen = new Set<Node>();
+  const stack: Node[] = [];
+  const edge = (t: Tensor | null, n: Node | null): boolean => {
+    if (n) {
+      if (!seen.has(n)) {
+        seen.add(n);
+        stack.push(n);
+      }
+      return false;
+    }
+    return t !== null && t.requiresGrad && !own.has(t);
+  };
+  for (const r of roots) if (edge(r.gradFn ? null : r, r.gradFn)) return true;
+  while (stack.length) {
+    for (const e of stack.pop()!.edges) {
+      if (e && edge('leaf' in e ? e.leaf : null, 'node' in e ? e.node : null)) return true;
+    }
+  }
+  return false;
+}
+
 function argnumList(argnums: number | readonly number[] | undefined): number[] {
   return argnums === undefined ? [0] : typeof argnums === 'number' ? [argnums] : [...argnums];
 }
@@ -32,7 +59,8 @@ function valueAndGradImpl(
 ): [Tensor, unknown[]] {
   const traced = [...args];
   for (const i of argnums) traced[i] = treeMap(args[i], trace);
-  const outer = argnums.some((i) => treeLeaves(args[i]).some((t) => t.requiresGrad)) && isGradEnabled();
+  const gradMode = isGradEnabled();
+  const leaves = argnums.flatMap((i) => treeLeaves(traced[i]));
   return enableGrad(() => {
     const value = f(...traced);
     if (!(value instanceof Tensor) || value.numel() !== 1) {
@@ -41,7 +69,11 @@ function valueAndGradImpl(
         `grad: the function must return a one-element tensor, got ${what}; use vjp for others`,
       );
     }
-    const leaves = argnums.flatMap((i) => treeLeaves(traced[i]));
+    // Keep the gradients differentiable when they depend on tensors that require grad outside.
+    const outer =
+      gradMode &&
+      (argnums.some((i) => treeLeaves(args[i]).some((t) => t.requiresGrad)) ||
+        reachesOtherLeaves([value], new Set(leaves)));
     const grads = value.requiresGrad
       ? autogradGrad(value, leaves, { allowUnused: true, createGraph: outer })
       : leaves.map(() => null);
@@ -60,26 +92,33 @@ function valueAndGradImpl(
  * JAX-style grad: grad(f)(params, ...rest) returns d f / d params with the same tree structure as
  * params (nested objects/arrays of tensors). f must return a one-element tensor.
  */
-export function grad<A extends unknown[]>(
+export function grad<A extends unknown[], const O extends TransformOptions = Record<string, never>>(
   f: (...args: A) => Tensor,
-  opts: TransformOptions = {},
-): (...args: A) => any {
-  const nums = argnumList(opts.argnums);
+  opts?: O,
+): (...args: A) => GradOf<A, O> {
+  const nums = argnumList(opts?.argnums);
   return (...args: A) => {
     const [, gs] = valueAndGradImpl(f, nums, args);
-    return typeof opts.argnums === 'object' ? gs : gs[0];
+    return (typeof opts?.argnums === 'object' ? gs : gs[0]) as GradOf<A, O>;
   };
 }
 
+/** The gradient's type: that of the differentiated argument (a tuple of unknowns for several). */
+export type GradOf<A extends unknown[], O> = O extends { argnums: infer N extends readonly number[] }
+  ? { -readonly [K in keyof N]: A[N[K] & number] }
+  : O extends { argnums: infer N extends number }
+    ? A[N]
+    : A[0];
+
 /** Like grad, but returns [value, gradients]. */
-export function valueAndGrad<A extends unknown[]>(
+export function valueAndGrad<A extends unknown[], const O extends TransformOptions = Record<string, never>>(
   f: (...args: A) => Tensor,
-  opts: TransformOptions = {},
-): (...args: A) => [Tensor, any] {
-  const nums = argnumList(opts.argnums);
+  opts?: O,
+): (...args: A) => [Tensor, GradOf<A, O>] {
+  const nums = argnumList(opts?.argnums);
   return (...args: A) => {
     const [v, gs] = valueAndGradImpl(f, nums, args);
-    return [v, typeof opts.argnums === 'object' ? gs : gs[0]];
+    return [v, (typeof opts?.argnums === 'object' ? gs : gs[0]) as GradOf<A, O>];
   };
 }
 
@@ -89,10 +128,14 @@ export function valueAndGrad<A extends unknown[]>(
  */
 export function vjp<R>(f: (...args: any[]) => R, ...primals: unknown[]): [R, (cotangent: R) => unknown[]] {
   const traced = primals.map((p) => treeMap(p, trace));
-  const outer = primals.some((p) => treeLeaves(p).some((t) => t.requiresGrad)) && isGradEnabled();
+  const gradMode = isGradEnabled();
   const out = enableGrad(() => f(...traced));
   const leaves = traced.flatMap((p) => treeLeaves(p));
   const outLeaves = treeLeaves(out);
+  const outer =
+    gradMode &&
+    (primals.some((p) => treeLeaves(p).some((t) => t.requiresGrad)) ||
+      reachesOtherLeaves(outLeaves, new Set(leaves)));
   const vjpFn = (cotangent: R): unknown[] => {
     const cts = treeLeaves(cotangent);
     if (cts.length !== outLeaves.length) {

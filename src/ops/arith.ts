@@ -2,6 +2,7 @@ import type { BinaryOp } from '../backend/backend.js';
 import { record } from '../autograd/record.js';
 import type { DType } from '../tensor/dtype.js';
 import { isFloating } from '../tensor/dtype.js';
+import { DTypeError, fmtShape } from '../tensor/errors.js';
 import { broadcastShapes } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { sumToShape } from './broadcast.js';
@@ -36,15 +37,33 @@ function floatType(a: TensorLike, b: TensorLike): DType {
 }
 
 export function add(a: TensorLike, b: TensorLike, opts: { alpha?: number } = {}): Tensor {
-  if (opts.alpha !== undefined && opts.alpha !== 1) return add(a, mul(b, opts.alpha));
+  if (opts.alpha !== undefined && opts.alpha !== 1) return add(a, scaled(b, opts.alpha));
+  // bool + bool stays bool (true + true is true), as in PyTorch: a logical or, not a sum of 1s.
+  if (resultType(a, b) === 'bool') return binaryKernel('logicalOr', a, b, 'bool', 'bool')[2];
   const [x, y, out] = binaryKernel('add', a, b);
-  return record('add', [x, y], out, (g) => [sumToShape(g, x.shape), sumToShape(g, y.shape)]);
+  return record('add', [x, y], out, (g) => [
+    x.requiresGrad ? sumToShape(g, x.shape) : null,
+    y.requiresGrad ? sumToShape(g, y.shape) : null,
+  ]);
+}
+
+/** b·alpha; a number stays a number, so that it is not rounded to float32 before meeting a float64 tensor. */
+function scaled(b: TensorLike, alpha: number): TensorLike {
+  return typeof b === 'number' ? b * alpha : mul(b, alpha);
 }
 
 export function sub(a: TensorLike, b: TensorLike, opts: { alpha?: number } = {}): Tensor {
-  if (opts.alpha !== undefined && opts.alpha !== 1) return sub(a, mul(b, opts.alpha));
+  if (opts.alpha !== undefined && opts.alpha !== 1) return sub(a, scaled(b, opts.alpha));
+  if (resultType(a, b) === 'bool') {
+    throw new DTypeError(
+      `sub: subtraction of bool tensors is not supported (dtypes ${dtypeName(a)} and ${dtypeName(b)})`,
+    );
+  }
   const [x, y, out] = binaryKernel('sub', a, b);
-  return record('sub', [x, y], out, (g) => [sumToShape(g, x.shape), sumToShape(neg(g), y.shape)]);
+  return record('sub', [x, y], out, (g) => [
+    x.requiresGrad ? sumToShape(g, x.shape) : null,
+    y.requiresGrad ? sumToShape(neg(g), y.shape) : null,
+  ]);
 }
 
 export function mul(a: TensorLike, b: TensorLike): Tensor {
@@ -79,41 +98,59 @@ export function div(a: TensorLike, b: TensorLike): Tensor {
 
 export function neg(a: TensorLike): Tensor {
   const x = asTensor('neg', a);
+  if (x.dtype === 'bool') {
+    throw new DTypeError(
+      `neg: negation of a bool tensor is not supported (shape ${fmtShape(x.shape)}); use logicalNot`,
+    );
+  }
   const out = new Tensor(x.storage.backend.unary('neg', x.storage, x.dtype), x.shape);
   return record('neg', [x], out, (g) => [neg(g)]);
 }
 
 /** a to the power b, elementwise with broadcasting. */
 export function pow(a: TensorLike, b: TensorLike): Tensor {
+  const dt = resultType(a, b);
+  if (dt === 'int32' && typeof b === 'number' && b < 0) {
+    throw new DTypeError(
+      `pow: integers to negative integer powers are not allowed (dtype ${dt}, exponent ${b})`,
+    );
+  }
   const [x, y, out] = binaryKernel('pow', a, b);
   return record(
     'pow',
     [x, y],
     out,
     (g) => [
-      x.requiresGrad ? sumToShape(mul(g, mul(y, pow(x, sub(y, 1)))), x.shape) : null,
-      // d(xʸ)/dy = xʸ·ln x, taken as 0 where x = 0 (PyTorch's convention).
+      x.requiresGrad ? sumToShape(mul(g, powBaseGrad(x, y, b)), x.shape) : null,
       y.requiresGrad ? sumToShape(mul(g, powExponentGrad(x, out)), y.shape) : null,
     ],
     [x, y, out],
   );
 }
 
+/** 1 where t = 0, else 0 (a constant: no gradient flows through the mask). */
+function zeroMask(t: Tensor): Tensor {
+  return binaryKernel('eq', t, 0, t.dtype, t.dtype)[2];
+}
+
+/** d(xʸ)/dx = y·xʸ⁻¹, taken as 0 where y = 0 (PyTorch's rule; y·x⁻¹ would be 0·∞ at x = 0). */
+function powBaseGrad(x: Tensor, y: Tensor, b: TensorLike): Tensor {
+  if (typeof b === 'number') return b === 0 ? zerosOf(x) : mul(pow(x, b - 1), b);
+  // y + [y = 0] is y except 1 where y = 0, so x^(that − 1) stays finite there and the product is 0.
+  return mul(y, pow(x, sub(add(y, zeroMask(y)), 1)));
+}
+
+/** d(xʸ)/dy = xʸ·ln x, with ln taken at x + [x = 0] so that the zeros give 0, not 0·(−∞). */
 function powExponentGrad(x: Tensor, out: Tensor): Tensor {
-  const [, , isZero] = binaryKernel('eq', x, 0, x.dtype, 'bool');
-  const safeLog = new Tensor(
-    x.storage.backend.where(
-      isZero.storage,
-      isZero.shape,
-      x.storage.backend.fill(1, 1, x.dtype),
-      [],
-      x.storage,
-      x.shape,
-      x.shape,
-    ),
-    x.shape,
-  );
-  return mul(out, log(safeLog));
+  return mul(out, log(add(x, zeroMask(x))));
+}
+
+function zerosOf(t: Tensor): Tensor {
+  return new Tensor(t.storage.backend.fill(t.numel(), 0, t.dtype), t.shape);
+}
+
+function dtypeName(t: TensorLike): string {
+  return t instanceof Tensor ? t.dtype : typeof t;
 }
 
 export function log(a: TensorLike): Tensor {

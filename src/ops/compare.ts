@@ -102,6 +102,14 @@ export function clamp(x: Tensor, min?: TensorLike | null, max?: TensorLike | nul
   if ((min === undefined || min === null) && (max === undefined || max === null)) {
     throw new DTypeError('clamp: at least one of min and max must be given');
   }
+  const needsGrad = (m: unknown) => m instanceof Tensor && m.requiresGrad;
+  if (needsGrad(min) || needsGrad(max)) {
+    // Bounds that need gradients: where() routes the gradient to whichever of x and bound is chosen.
+    let res = x;
+    if (min !== undefined && min !== null) res = where(lt(res, min), min, res);
+    if (max !== undefined && max !== null) res = where(gt(res, max), max, res);
+    return res;
+  }
   let out = x;
   let pass: Tensor | null = null;
   const both = (m: Tensor) => (pass ? logicalAnd(pass, m) : m);

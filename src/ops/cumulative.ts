@@ -4,6 +4,7 @@ import { normalizeDim, stridesOf } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { ones } from '../tensor/create.js';
 import { add, div, mul } from './arith.js';
+import { eq, logicalAnd, where } from './compare.js';
 import { flip, narrow } from './slice.js';
 import { asStridedScatter } from './strided.js';
 
@@ -19,15 +20,27 @@ export function cumsum(x: Tensor, dim: number): Tensor {
   return record('cumsum', [src], out, (g) => [flip(cumsum(flip(g, [d]), d), [d])]);
 }
 
-/**
- * Running product along dim. Its gradient divides by the input, so it is exact only where inputs are
- * non-zero; prod() itself does not rely on it for first derivatives.
- */
+/** Running product along dim; bools accumulate as int32. Exact gradients also where inputs are zero. */
 export function cumprod(x: Tensor, dim: number): Tensor {
   const d = normalizeDim('cumprod', dim, x.ndim, x.shape);
-  if (x.ndim === 0) return x;
-  const out = new Tensor(x.storage.backend.cumulative('prod', x.storage, x.shape, d), x.shape);
-  return record('cumprod', [x], out, (g) => [div(flip(cumsum(flip(mul(g, out), [d]), d), [d]), x)], [x, out]);
+  const src = x.dtype === 'bool' ? x.to('int32') : x;
+  if (src.ndim === 0) return src;
+  const out = new Tensor(src.storage.backend.cumulative('prod', src.storage, src.shape, d), src.shape);
+  return record('cumprod', [src], out, (g) => [cumprodBackward(src, out, g, d)], [src, out]);
+}
+
+/**
+ * ∂/∂xᵢ of Σₖ gₖ yₖ is Σ_{k≥i} gₖ yₖ / xᵢ away from zeros. Past the first zero along dim every such
+ * yₖ is 0, which is also the exact value, so only the first zero needs its own formula: the running
+ * product with that zero replaced by 1 (PyTorch's rule, without dividing by 0).
+ */
+function cumprodBackward(x: Tensor, out: Tensor, g: Tensor, d: number): Tensor {
+  const revCumsum = (t: Tensor) => flip(cumsum(flip(t, [d]), d), [d]);
+  const zero = eq(x, 0);
+  const firstZero = logicalAnd(zero, eq(cumsum(zero, d), 1));
+  const atFirstZero = revCumsum(mul(g, cumprod(where(firstZero, 1, x), d)));
+  const elsewhere = div(revCumsum(mul(g, out)), where(zero, 1, x));
+  return where(firstZero, atFirstZero, elsewhere);
 }
 
 /** [1, x₀, x₀x₁, …] along dim: the product of the elements before each position. */

@@ -1,5 +1,5 @@
 import { record } from '../autograd/record.js';
-import { ShapeError, fmtShape } from '../tensor/errors.js';
+import { DTypeError, IndexError, ShapeError, fmtShape } from '../tensor/errors.js';
 import { normalizeDim, stridesOf } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { zerosLike } from '../tensor/create.js';
@@ -27,6 +27,8 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   checkSameBackend('gather', [x, index]);
   const d = normalizeDim('gather', dim, x.ndim, x.shape);
   checkIndexShape('gather', x, d, index);
+  // The kernels walk a dim, which a 0-d tensor lacks.
+  if (x.ndim === 0) return gather(x.reshape([1]), 0, index.reshape([1])).reshape([]);
   const b = x.storage.backend;
   const out = new Tensor(b.gather(x.storage, x.shape, d, index.storage, index.shape), index.shape);
   return record('gather', [x], out, (g) => [scatterAdd(zerosLike(x), d, index, g)], [index]);
@@ -37,11 +39,12 @@ export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): 
   checkIntIndex('scatterAdd', index);
   checkSameBackend('scatterAdd', [x, index, src]);
   if (x.dtype !== src.dtype) {
-    throw new ShapeError(`scatterAdd: src dtype ${src.dtype} does not match the input's ${x.dtype}`);
+    throw new DTypeError(`scatterAdd: src dtype ${src.dtype} does not match the input's ${x.dtype}`);
   }
   const d = normalizeDim('scatterAdd', dim, x.ndim, x.shape);
   checkIndexShape('scatterAdd', x, d, index);
   checkIndexShape('scatterAdd', src, -1, index, 'src');
+  if (x.ndim === 0) return scatterAdd(x.reshape([1]), 0, index.reshape([1]), src.reshape([1])).reshape([]);
   const b = x.storage.backend;
   const out = new Tensor(
     b.scatterAdd(x.storage, x.shape, d, index.storage, index.shape, src.storage, src.shape),
@@ -71,7 +74,13 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   const idxShape = x.shape.map((s, i) => (i === d ? n : 1));
   const outShape = x.shape.map((s, i) => (i === d ? n : s));
   const full = index.reshape(idxShape).expand(outShape);
-  return gather(x, d, full);
+  try {
+    return gather(x, d, full);
+  } catch (e) {
+    // The kernel names gather; the caller called indexSelect.
+    if (e instanceof IndexError) throw new IndexError(e.message.replace(/^gather:/, 'indexSelect:'));
+    throw e;
+  }
 }
 
 declare module '../tensor/tensor.js' {

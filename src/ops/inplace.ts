@@ -1,4 +1,5 @@
 import { isGradEnabled, noGrad } from '../autograd/grad-mode.js';
+import { markRewritten } from '../autograd/record.js';
 import { promoteTypes } from '../tensor/dtype.js';
 import { AutogradError, DTypeError, ShapeError, fmtShape } from '../tensor/errors.js';
 import { shapesEqual } from '../tensor/shape.js';
@@ -6,6 +7,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { add, div, mul, sub } from './arith.js';
 import { broadcastTo } from './broadcast.js';
 import { clamp } from './compare.js';
+import { clone } from './convert.js';
 import type { TensorLike } from './util.js';
 import { asTensor } from './util.js';
 
@@ -23,9 +25,18 @@ function inplace(op: string, x: Tensor, others: readonly TensorLike[], fn: (self
         'wrap the update in noGrad() or use the out-of-place op',
     );
   }
+  const base = recording ? viewedLeaf(x) : null;
+  if (base) {
+    throw new AutogradError(
+      `${op}: a view (shape ${fmtShape(x.shape)}) of a leaf tensor that requires grad (shape ` +
+        `${fmtShape(base.shape)}) cannot be modified in place; wrap the update in noGrad()`,
+    );
+  }
   // While recording, compute from a frozen copy of x so the new node does not read the overwritten values.
   const self = recording ? frozenAlias(x) : x;
-  const out = recording ? fn(self) : noGrad(() => fn(self));
+  let out = recording ? fn(self) : noGrad(() => fn(self));
+  // A leaf result (copy_ from a leaf) goes through a recorded copy, or x would become that leaf.
+  if (recording && out.requiresGrad && out.isLeaf) out = clone(out);
   if (!shapesEqual(out.shape, x.shape)) {
     throw new ShapeError(
       `${op}: the result's shape ${fmtShape(out.shape)} does not match the tensor's ${fmtShape(x.shape)}`,
@@ -33,7 +44,7 @@ function inplace(op: string, x: Tensor, others: readonly TensorLike[], fn: (self
   }
   if (promoteTypes(out.dtype, x.dtype) !== x.dtype) {
     throw new DTypeError(
-      `${op}: the result's dtype ${out.dtype} cannot be stored in place into a ${x.dtype} tensor`,
+      `${op}: the result's dtype ${out.dtype} cannot be stored in place into a tensor of dtype ${x.dtype}`,
     );
   }
   const src = out.dtype === x.dtype ? out : noGrad(() => out.to(x.dtype));
@@ -43,8 +54,21 @@ function inplace(op: string, x: Tensor, others: readonly TensorLike[], fn: (self
     x.gradFn = src.gradFn;
     x.outputIndex = src.outputIndex;
     x.requiresGrad = src.requiresGrad;
+    markRewritten(x);
   }
   return x;
+}
+
+/** The leaf whose storage x shares through a chain of views (reshape), if any. */
+function viewedLeaf(x: Tensor): Tensor | null {
+  let node = x.gradFn;
+  while (node && node.edges.length === 1) {
+    const e = node.edges[0];
+    if (!e) return null;
+    if ('leaf' in e) return e.leaf.storage === x.storage ? e.leaf : null;
+    node = e.node;
+  }
+  return null;
 }
 
 function frozenAlias(x: Tensor): Tensor {

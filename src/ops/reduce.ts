@@ -176,8 +176,8 @@ function valuesAndIndices(
   dim: number,
   keepdim: boolean,
 ): [Tensor, Tensor] {
-  if (x.ndim === 0) return [x, new Tensor(x.storage.backend.fill(1, 0, 'int32'), [])];
   const d = normalizeDim(op === 'argmax' ? 'max' : 'min', dim, x.ndim, x.shape);
+  if (x.ndim === 0) return [x, new Tensor(x.storage.backend.fill(1, 0, 'int32'), [])];
   const idx = argExtremum(op, x, d, true);
   const values = gather(x, d, idx);
   return keepdim ? [values, idx] : [squeeze(values, d), squeeze(idx, d)];
@@ -198,9 +198,22 @@ export function variance(
   unbiasedOrOpts: boolean | VarOptions = true,
   keepdim = false,
 ): Tensor {
+  return varianceOf('var', x, dim, unbiasedOrOpts, keepdim);
+}
+
+function varianceOf(
+  op: 'var' | 'std',
+  x: Tensor,
+  dim: Dims,
+  unbiasedOrOpts: boolean | VarOptions,
+  keepdim: boolean,
+): Tensor {
+  if (!isFloating(x.dtype)) {
+    throw new DTypeError(`${op}: expected a floating-point tensor, got dtype ${x.dtype}`);
+  }
   const o: VarOptions =
     typeof unbiasedOrOpts === 'boolean' ? { unbiased: unbiasedOrOpts, keepdim } : unbiasedOrOpts;
-  const axes = normalizeDims('var', dim, x.shape);
+  const axes = normalizeDims(op, dim, x.shape);
   const n = axes.reduce((p, a) => p * x.shape[a], 1);
   const correction = o.correction ?? (o.unbiased === false ? 0 : 1);
   const d = sub(x, mean(x, axes, true));
@@ -213,7 +226,7 @@ export function std(
   unbiasedOrOpts: boolean | VarOptions = true,
   keepdim = false,
 ): Tensor {
-  return sqrt(variance(x, dim, unbiasedOrOpts, keepdim));
+  return sqrt(varianceOf('std', x, dim, unbiasedOrOpts, keepdim));
 }
 
 declare module '../tensor/tensor.js' {

@@ -80,9 +80,9 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
 }
 
 export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
-  if (x.ndim === 0) return x;
   const a = normalizeDim('transpose', dim0, x.ndim, x.shape);
   const b = normalizeDim('transpose', dim1, x.ndim, x.shape);
+  if (x.ndim === 0) return x;
   const p = x.shape.map((_, i) => i);
   [p[a], p[b]] = [p[b], p[a]];
   return permute(x, p);

@@ -3,8 +3,14 @@ import { normalizeDim, normalizeDims, stridesOf } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { asStrided } from './strided.js';
 
+// normalizeDim accepts dim 0 of a 0-d tensor (for reductions); indexing ops must not.
+function checkNotScalar(op: string, x: Tensor): void {
+  if (x.ndim === 0) throw new IndexError(`${op}: cannot be applied to a 0-d tensor (dim is out of range)`);
+}
+
 /** Elements start … start+length−1 along dim (PyTorch's narrow); start may be negative. */
 export function narrow(x: Tensor, dim: number, start: number, length: number): Tensor {
+  checkNotScalar('narrow', x);
   const d = normalizeDim('narrow', dim, x.ndim, x.shape);
   const n = x.shape[d];
   const s = start < 0 ? start + n : start;
@@ -21,6 +27,7 @@ export function narrow(x: Tensor, dim: number, start: number, length: number): T
  * the end, step must be positive (use flip to reverse).
  */
 export function slice(x: Tensor, dim: number, start?: number | null, end?: number | null, step = 1): Tensor {
+  checkNotScalar('slice', x);
   const d = normalizeDim('slice', dim, x.ndim, x.shape);
   if (!Number.isInteger(step) || step <= 0) {
     throw new IndexError(`slice: step must be a positive integer, got ${step} (use flip() to reverse)`);
@@ -43,6 +50,7 @@ export function slice(x: Tensor, dim: number, start?: number | null, end?: numbe
 
 /** Picks index i of dim and removes that dim (PyTorch's select: x[:, i]). */
 export function select(x: Tensor, dim: number, index: number): Tensor {
+  checkNotScalar('select', x);
   const d = normalizeDim('select', dim, x.ndim, x.shape);
   const n = x.shape[d];
   const i = index < 0 ? index + n : index;

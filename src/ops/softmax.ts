@@ -8,7 +8,7 @@ import { isinf, where } from './compare.js';
 import type { Dims } from './reduce.js';
 import { amax, sum } from './reduce.js';
 import { squeeze } from './shape.js';
-import { abs, exp, sqrt } from './unary.js';
+import { abs, exp, sign, sqrt } from './unary.js';
 import { checkFloating } from './util.js';
 
 /** The max along dims with ±Inf replaced by 0, so that x − shift never produces Inf − Inf. */
@@ -65,10 +65,26 @@ export function norm(x: Tensor, p: number | 'fro' = 2, dim?: Dims, keepdim = fal
   if (q === 1) return sum(abs(x), dims, keepdim);
   if (q === 2) return norm2(x, dims, keepdim);
   if (q === 0) return sum(where(x.ne(0), 1, 0).to(x.dtype), dims, keepdim);
-  return abs(x)
-    .pow(q)
-    .sum(dims, keepdim)
-    .pow(1 / q);
+  return normP(x, q, dims, keepdim);
+}
+
+/** (Σ|x|ᵖ)^(1/p) with PyTorch's gradient sgn(x)·|x|ᵖ⁻¹·g / normᵖ⁻¹, taken as 0 where x or the norm is 0. */
+function normP(x: Tensor, p: number, dims: readonly number[], keepdim: boolean): Tensor {
+  const out = noGrad(() => sum(abs(x).pow(p), dims, true).pow(1 / p));
+  const rec = record(
+    'norm',
+    [x],
+    out,
+    (g) => {
+      const ax = abs(x);
+      // Masked bases keep pow finite at 0, so a second derivative does not meet 0·Inf either.
+      const scaled = mul(sign(x), where(x.eq(0), 0, where(x.eq(0), 1, ax).pow(p - 1)));
+      const zeroNorm = out.eq(0);
+      return [mul(scaled, where(zeroNorm, 0, div(g, where(zeroNorm, 1, out).pow(p - 1))))];
+    },
+    [x, out],
+  );
+  return keepdim ? rec : squeeze(rec, dims);
 }
 
 function norm2(x: Tensor, dims: readonly number[], keepdim: boolean): Tensor {

@@ -6,8 +6,8 @@ import { narrow } from './slice.js';
 
 /** Sorts along dim (stable); returns [values, indices]; values are differentiable. */
 export function sort(x: Tensor, dim = -1, descending = false): [Tensor, Tensor] {
-  if (x.ndim === 0) return [x, new Tensor(x.storage.backend.fill(1, 0, 'int32'), [])];
   const d = normalizeDim('sort', dim, x.ndim, x.shape);
+  if (x.ndim === 0) return [x, new Tensor(x.storage.backend.fill(1, 0, 'int32'), [])];
   const idx = new Tensor(x.storage.backend.argsort(x.storage, x.shape, d, descending), x.shape);
   return [gather(x, d, idx), idx];
 }

@@ -18,9 +18,14 @@ function unary(op: UnaryOp, floatOnly: boolean, derivative: Derivative | null): 
     if (floatOnly && !isFloating(x.dtype)) x = asTensor(op, x, 'float32');
     const out = new Tensor(x.storage.backend.unary(op, x.storage, x.dtype), x.shape);
     if (!isFloating(x.dtype)) return out;
-    if (derivative === null) return record(op, [x], out, () => [null]);
+    // Piecewise constant: the gradient is zeros (as in PyTorch), not missing.
+    if (derivative === null) return record(op, [x], out, () => [zerosOf(x)]);
     return record(op, [x], out, (g) => [derivative(g, x, out)], [x, out]);
   };
+}
+
+function zerosOf(t: Tensor): Tensor {
+  return new Tensor(t.storage.backend.fill(t.numel(), 0, t.dtype), t.shape);
 }
 
 const SQRT_PI = Math.sqrt(Math.PI);

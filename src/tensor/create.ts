@@ -48,6 +48,10 @@ function inferShape(data: NestedArray, op: string): number[] {
   return shape;
 }
 
+function allBooleans(data: NestedArray): boolean {
+  return Array.isArray(data) ? data.length > 0 && data.every(allBooleans) : typeof data === 'boolean';
+}
+
 function flattenInto(data: NestedArray, out: number[]): void {
   if (Array.isArray(data)) for (const x of data) flattenInto(x, out);
   else out.push(typeof data === 'boolean' ? (data ? 1 : 0) : data);
@@ -71,21 +75,17 @@ export function tensor(
     if (sizeOf(shape) !== src.length) {
       throw new ShapeError(`tensor: shape ${fmtShape(shape)} does not hold ${src.length} elements`);
     }
-    const dtype = opts.dtype ?? dtypeOfTypedArray(src);
+    const dtype = assertDType(opts.dtype ?? dtypeOfTypedArray(src));
     const values = typedArrayFor(dtype, src.length);
-    values.set(src);
+    if (dtype === 'bool') for (let i = 0; i < src.length; i++) values[i] = src[i] ? 1 : 0;
+    else values.set(src);
     return finish(fromTypedArray(values, shape), opts);
   }
   const shape = inferShape(data, 'tensor');
   const flat: number[] = [];
   flattenInto(data, flat);
-  let dtype = opts.dtype;
-  if (!dtype) {
-    let first: NestedArray = data;
-    while (Array.isArray(first)) first = first[0];
-    dtype = typeof first === 'boolean' ? 'bool' : 'float32';
-  }
-  assertDType(dtype);
+  // bool only when every element is a boolean (PyTorch promotes [true, 2] to a number type).
+  const dtype = assertDType(opts.dtype ?? (allBooleans(data) ? 'bool' : 'float32'));
   const values = typedArrayFor(dtype, flat.length);
   for (let i = 0; i < flat.length; i++) {
     values[i] = dtype === 'bool' ? (flat[i] ? 1 : 0) : dtype === 'int32' ? Math.trunc(flat[i]) : flat[i];
@@ -136,10 +136,24 @@ export function onesLike(t: Tensor, opts: TensorOptions = {}): Tensor {
 
 /**
  * arange(end) or arange(start, end, step = 1), like torch.arange: int32 when every argument is an
- * integer, else float32.
+ * integer, else float32. Options may follow any of the forms: arange(5, { dtype: 'float64' }).
  */
-export function arange(startOrEnd: number, end?: number, step = 1, opts: TensorOptions = {}): Tensor {
-  const [start, stop] = end === undefined ? [0, startOrEnd] : [startOrEnd, end];
+export function arange(end: number, opts?: TensorOptions): Tensor;
+export function arange(start: number, end: number, opts?: TensorOptions): Tensor;
+export function arange(start: number, end: number | undefined, step: number, opts?: TensorOptions): Tensor;
+export function arange(
+  a: number,
+  b?: number | TensorOptions,
+  c?: number | TensorOptions,
+  d?: TensorOptions,
+): Tensor {
+  const end = typeof b === 'number' ? b : undefined;
+  const step = typeof c === 'number' ? c : 1;
+  const opts = [b, c, d].find((o): o is TensorOptions => typeof o === 'object' && o !== null) ?? {};
+  const [start, stop] = end === undefined ? [0, a] : [a, end];
+  if (!Number.isFinite(start) || !Number.isFinite(stop)) {
+    throw new ShapeError(`arange: start and end must be finite numbers, got start ${start}, end ${stop}`);
+  }
   if (step === 0 || !Number.isFinite(step))
     throw new ShapeError(`arange: step must be non-zero and finite, got ${step}`);
   if ((stop - start) / step < 0) {
@@ -147,7 +161,7 @@ export function arange(startOrEnd: number, end?: number, step = 1, opts: TensorO
   }
   const n = Math.ceil((stop - start) / step);
   const allInt = [start, stop, step].every(Number.isInteger);
-  const dtype = opts.dtype ?? (allInt ? 'int32' : 'float32');
+  const dtype = assertDType(opts.dtype ?? (allInt ? 'int32' : 'float32'));
   const values = typedArrayFor(dtype, n);
   for (let i = 0; i < n; i++) values[i] = start + i * step;
   return finish(fromTypedArray(values, [n]), opts);
@@ -157,22 +171,26 @@ export function arange(startOrEnd: number, end?: number, step = 1, opts: TensorO
 export function linspace(start: number, end: number, steps: number, opts: TensorOptions = {}): Tensor {
   if (!Number.isInteger(steps) || steps < 0)
     throw new ShapeError(`linspace: steps must be a non-negative integer, got ${steps}`);
-  const dtype = opts.dtype ?? 'float32';
+  const dtype = assertDType(opts.dtype ?? 'float32');
   const values = typedArrayFor(dtype, steps);
   const step = steps > 1 ? (end - start) / (steps - 1) : 0;
-  // Fill from both ends, as PyTorch does, so that the last value is exactly `end`.
+  // Fill from both ends, as PyTorch does, so that the last value is exactly `end`; one step is `start`.
   const half = Math.floor(steps / 2);
-  for (let i = 0; i < steps; i++) values[i] = i < half ? start + step * i : end - step * (steps - 1 - i);
+  for (let i = 0; i < steps; i++) {
+    values[i] = steps === 1 || i < half ? start + step * i : end - step * (steps - 1 - i);
+  }
   return finish(fromTypedArray(values, [steps]), opts);
 }
 
-/** The n×m identity matrix (m defaults to n). */
-export function eye(n: number, m: number = n, opts: TensorOptions = {}): Tensor {
-  checkShape('eye', [n, m]);
-  const dtype = opts.dtype ?? 'float32';
-  const values = typedArrayFor(dtype, n * m);
-  for (let i = 0; i < Math.min(n, m); i++) values[i * m + i] = 1;
-  return finish(fromTypedArray(values, [n, m]), opts);
+/** The n×m identity matrix (m defaults to n): eye(n), eye(n, m), eye(n, opts) or eye(n, m, opts). */
+export function eye(n: number, m?: number | TensorOptions, opts: TensorOptions = {}): Tensor {
+  const cols = typeof m === 'number' ? m : n;
+  const o = typeof m === 'object' && m !== null ? m : opts;
+  checkShape('eye', [n, cols]);
+  const dtype = assertDType(o.dtype ?? 'float32');
+  const values = typedArrayFor(dtype, n * cols);
+  for (let i = 0; i < Math.min(n, cols); i++) values[i * cols + i] = 1;
+  return finish(fromTypedArray(values, [n, cols]), o);
 }
 
 export function isFloatingTensor(t: Tensor): boolean {

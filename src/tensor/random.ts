@@ -149,8 +149,24 @@ export function uniform(shape: Shape, low = 0, high = 1, opts: RandomOptions = {
   return filled('uniform', shape, opts, (g) => low + (high - low) * g.nextDouble());
 }
 
-/** Normal samples with the given mean and standard deviation. */
-export function normal(shape: Shape, mean = 0, std = 1, opts: RandomOptions = {}): Tensor {
+/**
+ * Normal samples with the given mean and standard deviation: normal(mean, std, size) in
+ * torch.normal's order; normal(size, mean = 0, std = 1) is accepted too.
+ */
+export function normal(mean: number, std: number, size: Shape, opts?: RandomOptions): Tensor;
+export function normal(size: Shape, mean?: number, std?: number, opts?: RandomOptions): Tensor;
+export function normal(
+  a: number | Shape,
+  b?: number | Shape,
+  c?: number | Shape,
+  opts: RandomOptions = {},
+): Tensor {
+  const [mean, std, shape] = Array.isArray(a)
+    ? [(b as number | undefined) ?? 0, (c as number | undefined) ?? 1, a]
+    : [a as number, b as number, c as Shape];
+  if (!Number.isFinite(mean) || !(std >= 0) || !Number.isFinite(std)) {
+    throw new IndexError(`normal: expected a finite mean and std >= 0, got mean=${mean}, std=${std}`);
+  }
   return filled('normal', shape, opts, (g) => mean + std * g.nextNormal());
 }
 

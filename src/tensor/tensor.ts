@@ -17,7 +17,6 @@ let nextId = 1;
  */
 export class Tensor {
   readonly shape: readonly number[];
-  readonly dtype: DType;
   readonly id = nextId++;
   /** Accumulated gradient of a leaf after backward(). */
   grad: Tensor | null = null;
@@ -32,10 +31,14 @@ export class Tensor {
     shape: Shape,
   ) {
     this.shape = Object.freeze([...shape]);
-    this.dtype = storage.dtype;
     if (sizeOf(shape) !== storage.size) {
       throw new ShapeError(`Tensor: shape ${fmtShape(shape)} does not hold ${storage.size} elements`);
     }
+  }
+
+  /** Follows the storage, so that converting a module's parameters in place keeps their identity. */
+  get dtype(): DType {
+    return this.storage.dtype;
   }
 
   get requiresGrad(): boolean {

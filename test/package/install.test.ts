@@ -14,12 +14,24 @@ after(() => rmSync(work, { recursive: true, force: true }));
 it('installs from its folder into a sibling project and type-checks and runs there', () => {
   writeFileSync(
     join(work, 'package.json'),
-    JSON.stringify({ name: 'sibling', private: true, type: 'module', dependencies: { chainrule: `file:${root}` } }),
+    JSON.stringify({
+      name: 'sibling',
+      private: true,
+      type: 'module',
+      dependencies: { chainrule: `file:${root}` },
+    }),
   );
   writeFileSync(
     join(work, 'tsconfig.json'),
     JSON.stringify({
-      compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, outDir: 'out', types: [] },
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        strict: true,
+        outDir: 'out',
+        types: [],
+      },
       files: ['main.ts'],
     }),
   );
@@ -33,8 +45,13 @@ it('installs from its folder into a sibling project and type-checks and runs the
       'console.log(JSON.stringify([x.grad!.toArray(), g.toArray()]));',
     ].join('\n'),
   );
-  execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: work, stdio: 'pipe' });
-  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', work], { stdio: 'pipe' });
+  execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts'], {
+    cwd: work,
+    stdio: 'pipe',
+  });
+  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', work], {
+    stdio: 'pipe',
+  });
   const out = execFileSync(process.execPath, [join(work, 'out/main.js')], { encoding: 'utf8' });
   assert.deepEqual(JSON.parse(out), [
     [2, 4, 6],

@@ -69,8 +69,7 @@ function indexedOffsets(
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < m; j++) {
       for (let k = 0; k < inner; k++, i++) {
-        let v = index[i];
-        if (v < 0) v += n;
+        const v = index[i];
         if (v < 0 || v >= n) {
           throw new IndexError(
             `${op}: index ${index[i]} is out of range for dim ${axis} of size ${n} (shape ${fmtShape(targetShape)})`,

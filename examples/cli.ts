@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+/**
+ * The `chainrule` command: runs the examples with common options.
+ *
+ *   npx chainrule list
+ *   npx chainrule train <example> [--epochs N] [--lr X] [--batch-size N] [--optimizer NAME] [--seed N]
+ *                                 [--data DIR] [--out DIR] [--quick] [--plain]
+ *
+ * Every run prints progress, then one JSON line with its results, and writes the same object to
+ * summary.json in the output folder (default runs/<example>).
+ */
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { ExampleOptions } from './common.js';
+import { writeSummary } from './common.js';
+import { EXAMPLES } from './registry.js';
+
+const USAGE = `usage: chainrule <command>
+  chainrule list                     list the examples
+  chainrule train <example> [opts]   train an example
+options:
+  --epochs N  --lr X  --batch-size N  --optimizer sgd|momentum|nesterov|rmsprop|adagrad|adam|adamw
+  --seed N  --data DIR  --out DIR (default runs/<example>)  --quick (smoke-test size)  --plain (no bar)`;
+
+function num(flag: string, v: string | undefined, integer: boolean): number | undefined {
+  if (v === undefined) return undefined;
+  const x = Number(v);
+  if (v.trim() === '' || !Number.isFinite(x) || (integer && !Number.isInteger(x)) || x < 0) {
+    throw new Error(
+      `--${flag} must be a${integer ? ' non-negative integer' : ' non-negative number'}, got '${v}'`,
+    );
+  }
+  return x;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      epochs: { type: 'string' },
+      lr: { type: 'string' },
+      'batch-size': { type: 'string' },
+      optimizer: { type: 'string' },
+      seed: { type: 'string' },
+      data: { type: 'string' },
+      out: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      plain: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [command, name] = positionals;
+  if (values.help || !command) {
+    console.log(USAGE);
+    return values.help ? 0 : 2;
+  }
+  if (command === 'list') {
+    for (const e of Object.values(EXAMPLES)) console.log(`${e.name.padEnd(22)} ${e.description}`);
+    return 0;
+  }
+  if (command !== 'train') {
+    console.error(`chainrule: unknown command '${command}'\n${USAGE}`);
+    return 2;
+  }
+  const example = name ? EXAMPLES[name] : undefined;
+  if (!example) {
+    console.error(
+      `chainrule train: unknown example '${name ?? ''}' (known: ${Object.keys(EXAMPLES).join(', ')})`,
+    );
+    return 2;
+  }
+  const opts: ExampleOptions = {
+    epochs: num('epochs', values.epochs, true),
+    lr: num('lr', values.lr, false),
+    batchSize: num('batch-size', values['batch-size'], true),
+    optimizer: values.optimizer,
+    seed: num('seed', values.seed, true),
+    data: values.data,
+    out: values.out ?? join('runs', example.name),
+    quick: values.quick,
+    plain: values.plain,
+  };
+  const summary = await example.run(opts);
+  writeSummary(opts.out!, summary);
+  console.log(JSON.stringify(summary));
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    console.error(`chainrule: ${(e as Error).message}`);
+    process.exitCode = 1;
+  },
+);

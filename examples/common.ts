@@ -1,0 +1,42 @@
+import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Options every example understands (from the command line); each example has its own defaults. */
+export interface ExampleOptions {
+  epochs?: number;
+  lr?: number;
+  batchSize?: number;
+  optimizer?: string;
+  seed?: number;
+  /** Folder with the example's data set (Fashion-MNIST, Tiny Shakespeare, ...). */
+  data?: string;
+  /** Folder for checkpoints, logs and summary.json. */
+  out?: string;
+  /** Smaller, faster settings for smoke tests. */
+  quick?: boolean;
+  /** Progress as plain lines even on a terminal. */
+  plain?: boolean;
+}
+
+export type Summary = Record<string, unknown> & { example: string };
+
+export interface Example {
+  name: string;
+  description: string;
+  run(opts: ExampleOptions): Promise<Summary>;
+}
+
+/** Writes summary.json atomically into the output folder and returns its path. */
+export function writeSummary(out: string, summary: Summary): string {
+  mkdirSync(out, { recursive: true });
+  const path = join(out, 'summary.json');
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, JSON.stringify(summary, null, 2) + '\n');
+  renameSync(tmp, path);
+  return path;
+}
+
+export function round(x: number, digits = 4): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}

@@ -1,0 +1,3 @@
+/** nn.functional (import as `F`): PyTorch's functional forms under camelCase names. */
+export * from './layers.js';
+export * from './loss.js';

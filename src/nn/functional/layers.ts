@@ -1,0 +1,235 @@
+/**
+ * The functional forms of the layers (torch.nn.functional), in PyTorch's argument order. Each is
+ * composed of differentiable ops, so gradients of any order work; the modules in nn/layers call these.
+ */
+import { noGrad } from '../../autograd/grad-mode.js';
+import { DTypeError, IndexError, ShapeError, fmtShape } from '../../tensor/errors.js';
+import type { Generator } from '../../tensor/random.js';
+import { rand } from '../../tensor/random.js';
+import { Tensor } from '../../tensor/tensor.js';
+import { add, mul, sub } from '../../ops/arith.js';
+import { eq, lt, where } from '../../ops/compare.js';
+import { indexSelect } from '../../ops/gather.js';
+import { mm } from '../../ops/matmul.js';
+import { mean } from '../../ops/reduce.js';
+import { reshape, unsqueeze, squeeze } from '../../ops/shape.js';
+import { rsqrt } from '../../ops/unary.js';
+import '../../ops/inplace.js';
+
+export { relu, sigmoid, tanh } from '../../ops/unary.js';
+export { leakyRelu, elu, gelu, silu, softplus, logSigmoid, hardtanh, relu6 } from '../../ops/activation.js';
+export type { GeluApproximate } from '../../ops/activation.js';
+export { softmax, logSoftmax } from '../../ops/softmax.js';
+export { pad } from '../../ops/join.js';
+
+function floatTensor(op: string, what: string, x: unknown): Tensor {
+  if (!(x instanceof Tensor)) {
+    throw new DTypeError(`${op}: expected ${what} to be a Tensor, got ${x === null ? 'null' : typeof x}`);
+  }
+  if (x.dtype !== 'float32' && x.dtype !== 'float64') {
+    throw new DTypeError(
+      `${op}: expected ${what} to be floating point, got dtype ${x.dtype} (shape ${fmtShape(x.shape)})`,
+    );
+  }
+  return x;
+}
+
+function sameDtype(op: string, input: Tensor, what: string, t: Tensor): void {
+  if (t.dtype !== input.dtype) {
+    throw new DTypeError(`${op}: input dtype ${input.dtype} and ${what} dtype ${t.dtype} do not match`);
+  }
+}
+
+/** y = x·Wᵀ + b for x of shape [*, in], W [out, in], b [out]. */
+export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  const x = floatTensor('linear', 'input', input);
+  const w = floatTensor('linear', 'weight', weight);
+  if (w.ndim !== 2)
+    throw new ShapeError(`linear: weight must be 2-D [out, in], got shape ${fmtShape(w.shape)}`);
+  const inF = w.shape[1];
+  if (x.ndim === 0 || x.shape[x.ndim - 1] !== inF) {
+    throw new ShapeError(
+      `linear: input shape ${fmtShape(x.shape)} and weight shape ${fmtShape(w.shape)} do not match ` +
+        `(the input's last dim must be ${inF})`,
+    );
+  }
+  sameDtype('linear', x, 'weight', w);
+  // mm transposes W without copying; a vector input is a batch of one.
+  let out = x.ndim === 1 ? squeeze(mm(unsqueeze(x, 0), w, false, true), 0) : mm(x, w, false, true);
+  if (bias !== undefined && bias !== null) {
+    const b = floatTensor('linear', 'bias', bias);
+    if (b.ndim !== 1 || b.shape[0] !== w.shape[0]) {
+      throw new ShapeError(
+        `linear: bias shape ${fmtShape(b.shape)} does not match the weight's ${fmtShape(w.shape)} (expected [${w.shape[0]}])`,
+      );
+    }
+    sameDtype('linear', x, 'bias', b);
+    out = add(out, b);
+  }
+  return out;
+}
+
+export interface DropoutOptions {
+  generator?: Generator;
+}
+
+function checkP(op: string, p: number): void {
+  if (typeof p !== 'number' || !(p >= 0 && p <= 1)) {
+    throw new IndexError(`${op}: dropout probability has to be between 0 and 1, but got ${String(p)}`);
+  }
+}
+
+/**
+ * Zeroes each element with probability p and scales the rest by 1/(1 − p) (inverted dropout), so the
+ * expected value is unchanged and evaluation needs no rescaling; with training false it returns the input.
+ */
+export function dropout(input: Tensor, p = 0.5, training = true, opts: DropoutOptions = {}): Tensor {
+  const x = floatTensor('dropout', 'input', input);
+  checkP('dropout', p);
+  if (!training || p === 0) return x;
+  if (p === 1) return mul(x, 0);
+  const keep = rand(x.shape, { dtype: x.dtype, generator: opts.generator });
+  const mask = mul(lt(keep, 1 - p).to(x.dtype), 1 / (1 - p));
+  return mul(x, mask);
+}
+
+function checkChannels(op: string, x: Tensor, what: string, t: Tensor | null, c: number): void {
+  if (t && (t.ndim !== 1 || t.shape[0] !== c)) {
+    throw new ShapeError(
+      `${op}: ${what} should have shape [${c}] (the channels of the input ${fmtShape(x.shape)}), got ${fmtShape(t.shape)}`,
+    );
+  }
+}
+
+/**
+ * Batch normalization over [N, C, *] inputs, per channel C. In training it normalizes with the batch's
+ * mean and biased variance and updates the running statistics in place:
+ * running = (1 − momentum)·running + momentum·batch, with the unbiased variance for running_var
+ * (PyTorch's rule). Otherwise it normalizes with runningMean and runningVar.
+ */
+export function batchNorm(
+  input: Tensor,
+  runningMean: Tensor | null,
+  runningVar: Tensor | null,
+  weight: Tensor | null = null,
+  bias: Tensor | null = null,
+  training = false,
+  momentum = 0.1,
+  eps = 1e-5,
+): Tensor {
+  const x = floatTensor('batchNorm', 'input', input);
+  if (x.ndim < 2) {
+    throw new ShapeError(
+      `batchNorm: expected an input of shape [N, C, *] with at least 2 dims, got ${fmtShape(x.shape)}`,
+    );
+  }
+  const c = x.shape[1];
+  checkChannels('batchNorm', x, 'runningMean', runningMean, c);
+  checkChannels('batchNorm', x, 'runningVar', runningVar, c);
+  checkChannels('batchNorm', x, 'weight', weight, c);
+  checkChannels('batchNorm', x, 'bias', bias, c);
+  const dims = x.shape.map((_, i) => i).filter((i) => i !== 1);
+  const bshape = x.shape.map((s, i) => (i === 1 ? s : 1));
+  let centered: Tensor;
+  let v: Tensor;
+  if (training) {
+    const n = x.numel() / Math.max(c, 1);
+    if (n <= 1) {
+      throw new ShapeError(
+        `batchNorm: expected more than 1 value per channel when training, got input shape ${fmtShape(x.shape)}`,
+      );
+    }
+    const mu = mean(x, dims, true);
+    centered = sub(x, mu);
+    v = mean(mul(centered, centered), dims, true);
+    noGrad(() => {
+      if (runningMean) {
+        const m = mu.reshape([c]).to(runningMean.dtype);
+        runningMean.copy_(add(mul(runningMean, 1 - momentum), mul(m, momentum)));
+      }
+      if (runningVar) {
+        const unbiased = mul(v.reshape([c]), n / (n - 1)).to(runningVar.dtype);
+        runningVar.copy_(add(mul(runningVar, 1 - momentum), mul(unbiased, momentum)));
+      }
+    });
+  } else {
+    if (!runningMean || !runningVar) {
+      throw new IndexError('batchNorm: runningMean and runningVar are required when training is false');
+    }
+    centered = sub(x, reshape(runningMean, bshape));
+    v = reshape(runningVar, bshape);
+  }
+  let y = mul(centered, rsqrt(add(v, eps)));
+  if (weight) y = mul(y, reshape(weight, bshape));
+  if (bias) y = add(y, reshape(bias, bshape));
+  return y;
+}
+
+/** Normalizes over the last dims given by normalizedShape (biased variance), then scales and shifts. */
+export function layerNorm(
+  input: Tensor,
+  normalizedShape: number | readonly number[],
+  weight: Tensor | null = null,
+  bias: Tensor | null = null,
+  eps = 1e-5,
+): Tensor {
+  const x = floatTensor('layerNorm', 'input', input);
+  const ns = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
+  const k = ns.length;
+  const tail = x.shape.slice(x.ndim - k);
+  if (k === 0 || x.ndim < k || tail.some((s, i) => s !== ns[i])) {
+    throw new ShapeError(
+      `layerNorm: given normalizedShape ${fmtShape(ns)}, expected an input of shape [*, ${ns.join(', ')}], got ${fmtShape(x.shape)}`,
+    );
+  }
+  for (const [what, t] of [
+    ['weight', weight],
+    ['bias', bias],
+  ] as const) {
+    if (t && (t.ndim !== k || t.shape.some((s, i) => s !== ns[i]))) {
+      throw new ShapeError(`layerNorm: ${what} should have shape ${fmtShape(ns)}, got ${fmtShape(t.shape)}`);
+    }
+  }
+  const dims = ns.map((_, i) => x.ndim - k + i);
+  const centered = sub(x, mean(x, dims, true));
+  const v = mean(mul(centered, centered), dims, true);
+  let y = mul(centered, rsqrt(add(v, eps)));
+  if (weight) y = mul(y, weight);
+  if (bias) y = add(y, bias);
+  return y;
+}
+
+/**
+ * Looks up rows of weight [numEmbeddings, dim] by int32 indices of any shape; the result has shape
+ * [...input.shape, dim]. The paddingIdx row is looked up as stored but receives no gradient.
+ */
+export function embedding(input: Tensor, weight: Tensor, paddingIdx: number | null = null): Tensor {
+  if (!(input instanceof Tensor) || input.dtype !== 'int32') {
+    const what = input instanceof Tensor ? `dtype ${input.dtype}` : typeof input;
+    throw new DTypeError(`embedding: indices must be an int32 tensor, got ${what}`);
+  }
+  const w = floatTensor('embedding', 'weight', weight);
+  if (w.ndim !== 2) {
+    throw new ShapeError(
+      `embedding: weight must be 2-D [numEmbeddings, embeddingDim], got ${fmtShape(w.shape)}`,
+    );
+  }
+  const [num, dim] = w.shape;
+  const flat = reshape(input, [input.numel()]);
+  let rows: Tensor;
+  try {
+    rows = indexSelect(w, 0, flat);
+  } catch (e) {
+    if (e instanceof IndexError) throw new IndexError(`embedding: ${e.message} (${num} embeddings)`);
+    throw e;
+  }
+  if (paddingIdx !== null && paddingIdx !== undefined) {
+    const pad = paddingIdx < 0 ? paddingIdx + num : paddingIdx;
+    if (!Number.isInteger(pad) || pad < 0 || pad >= num) {
+      throw new IndexError(`embedding: paddingIdx ${paddingIdx} must be within the ${num} embeddings`);
+    }
+    // Same values, but the padding rows' gradient goes to a detached copy, i.e. nowhere.
+    rows = where(unsqueeze(eq(flat, pad), 1), rows.detach(), rows);
+  }
+  return reshape(rows, [...input.shape, dim]);
+}

@@ -1,0 +1,11 @@
+/**
+ * chainrule/node: the parts that need Node (files, gzip). The main entry point stays browser-safe.
+ */
+export { writeFileAtomic, readFileBytes, gunzipIfNeeded, saveSafetensors, loadSafetensors } from './files.js';
+export type { LoadCsvOptions, FashionMnistOptions } from './datasets.js';
+export { FASHION_MNIST_DIR, builtinDigitsPath, loadDigits, loadCsv, loadFashionMnist } from './datasets.js';
+export { FormatError, MissingFileError } from '../io/errors.js';
+export type { SafetensorsContents } from '../io/safetensors.js';
+export type { ProgressOptions } from './progress.js';
+export { ProgressBar, formatLogs } from './progress.js';
+export { CsvLogger, JsonlLogger } from './loggers.js';

@@ -1,0 +1,108 @@
+import { add, div, mul, neg } from '../ops/arith.js';
+import { maximum } from '../ops/compare.js';
+import { sqrt } from '../ops/unary.js';
+import type { Tensor } from '../tensor/tensor.js';
+import type { ParamGroup, ParamState, Params } from './optimizer.js';
+import { Optimizer, filledLike } from './optimizer.js';
+import { checkOption } from './validate.js';
+
+export interface AdamOptions {
+  lr: number;
+  betas: [number, number];
+  eps: number;
+  weightDecay: number;
+  amsgrad: boolean;
+  maximize: boolean;
+}
+
+function validateAdam(cls: string, o: Partial<AdamOptions>): void {
+  checkOption(cls, 'lr', o.lr);
+  checkOption(cls, 'eps', o.eps);
+  const betas = o.betas ?? [0.9, 0.999];
+  checkOption(cls, 'betas[0]', betas[0], { max: 1 });
+  checkOption(cls, 'betas[1]', betas[1], { max: 1 });
+  checkOption(cls, 'weightDecay', o.weightDecay);
+}
+
+/**
+ * The Adam update of PyTorch 1.13 (non-foreach): moments m, v with bias correction, denominator
+ * √v̂ + eps; `decoupled` is AdamW's p ← p·(1 − lr·weightDecay) instead of an L2 term in the gradient.
+ */
+function adamUpdate(
+  p: Tensor,
+  grad: Tensor,
+  st: ParamState,
+  g: ParamGroup<AdamOptions>,
+  decoupled: boolean,
+): void {
+  let gr = g.maximize ? neg(grad) : grad;
+  if (st.step === undefined) {
+    st.step = 0;
+    st.exp_avg = filledLike(p, 0);
+    st.exp_avg_sq = filledLike(p, 0);
+    if (g.amsgrad) st.max_exp_avg_sq = filledLike(p, 0);
+  }
+  const step = (st.step as number) + 1;
+  st.step = step;
+  const [beta1, beta2] = g.betas;
+  if (decoupled) p.mul_(1 - g.lr * g.weightDecay);
+  else if (g.weightDecay !== 0) gr = add(gr, mul(p, g.weightDecay));
+  const expAvg = add(mul(st.exp_avg as Tensor, beta1), mul(gr, 1 - beta1));
+  const expAvgSq = add(mul(st.exp_avg_sq as Tensor, beta2), mul(mul(gr, gr), 1 - beta2));
+  st.exp_avg = expAvg;
+  st.exp_avg_sq = expAvgSq;
+  const stepSize = g.lr / (1 - beta1 ** step);
+  const bc2Sqrt = Math.sqrt(1 - beta2 ** step);
+  let second = expAvgSq;
+  if (g.amsgrad) {
+    // The running maximum of the second moments; created here too if amsgrad was turned on later.
+    second = maximum((st.max_exp_avg_sq as Tensor | undefined) ?? filledLike(p, 0), expAvgSq);
+    st.max_exp_avg_sq = second;
+  }
+  const denom = add(div(sqrt(second), bc2Sqrt), g.eps);
+  p.add_(div(mul(expAvg, -stepSize), denom));
+}
+
+/** Adam (Kingma & Ba) with L2 weight decay added to the gradient, AMSGrad and maximization. */
+export class Adam extends Optimizer<AdamOptions> {
+  constructor(params: Params<AdamOptions>, opts: Partial<AdamOptions> = {}) {
+    super(params, {
+      lr: opts.lr ?? 1e-3,
+      betas: opts.betas ?? [0.9, 0.999],
+      eps: opts.eps ?? 1e-8,
+      weightDecay: opts.weightDecay ?? 0,
+      amsgrad: opts.amsgrad ?? false,
+      maximize: opts.maximize ?? false,
+    });
+  }
+
+  protected validate(o: Partial<AdamOptions>): void {
+    validateAdam('Adam', o);
+  }
+
+  protected update(p: Tensor, grad: Tensor, st: ParamState, g: ParamGroup<AdamOptions>): void {
+    adamUpdate(p, grad, st, g, false);
+  }
+}
+
+/** Adam with decoupled weight decay (Loshchilov & Hutter); weightDecay defaults to 0.01. */
+export class AdamW extends Optimizer<AdamOptions> {
+  constructor(params: Params<AdamOptions>, opts: Partial<AdamOptions> = {}) {
+    super(params, {
+      lr: opts.lr ?? 1e-3,
+      betas: opts.betas ?? [0.9, 0.999],
+      eps: opts.eps ?? 1e-8,
+      weightDecay: opts.weightDecay ?? 1e-2,
+      amsgrad: opts.amsgrad ?? false,
+      maximize: opts.maximize ?? false,
+    });
+  }
+
+  protected validate(o: Partial<AdamOptions>): void {
+    validateAdam('AdamW', o);
+  }
+
+  protected update(p: Tensor, grad: Tensor, st: ParamState, g: ParamGroup<AdamOptions>): void {
+    adamUpdate(p, grad, st, g, true);
+  }
+}

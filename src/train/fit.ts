@@ -1,0 +1,149 @@
+import { noGrad } from '../autograd/grad-mode.js';
+import type { Module } from '../nn/module.js';
+import { ChainruleError } from '../tensor/errors.js';
+import type { Tensor } from '../tensor/tensor.js';
+import type { Callback, EpochLogs, History, TrainState } from './callbacks.js';
+import { accuracy, topKAccuracy } from './metrics.js';
+
+/** What fit() needs of an optimizer. */
+export interface OptimizerLike {
+  step(): void;
+  zeroGrad(setToNone?: boolean): void;
+  paramGroups?: { lr: number }[];
+}
+
+export type LossFn =
+  ((output: Tensor, target: Tensor) => Tensor) | { forward(output: Tensor, target: Tensor): Tensor };
+
+/** A metric: a name and a function of (outputs, targets) giving a number averaged over samples. */
+export type Metric =
+  'accuracy' | `top${number}` | { name: string; fn: (output: Tensor, target: Tensor) => number };
+
+export interface FitOptions {
+  epochs: number;
+  optimizer: OptimizerLike;
+  lossFn: LossFn;
+  /** Validation batches, evaluated after every epoch (logged with a 'val' prefix). */
+  valData?: Iterable<[Tensor, Tensor]>;
+  metrics?: Metric[];
+  callbacks?: Callback[];
+  /** Epochs already done (for resuming): training runs epochs initialEpoch … epochs−1. */
+  initialEpoch?: number;
+}
+
+function metricName(m: Metric): string {
+  if (typeof m === 'object') return m.name;
+  return m === 'accuracy' ? 'accuracy' : `${m}Accuracy`;
+}
+
+function metricFn(m: Metric): (o: Tensor, t: Tensor) => number {
+  if (typeof m === 'object') return m.fn;
+  if (m === 'accuracy') return accuracy;
+  const k = Number(m.slice(3));
+  if (!Number.isInteger(k) || k < 1) throw new ChainruleError(`fit: unknown metric '${m}'`);
+  return (o, t) => topKAccuracy(o, t, k);
+}
+
+function callLoss(lossFn: LossFn, out: Tensor, target: Tensor): Tensor {
+  return typeof lossFn === 'function' ? lossFn(out, target) : lossFn.forward(out, target);
+}
+
+function batchSize(t: Tensor): number {
+  return t.ndim === 0 ? 1 : t.shape[0];
+}
+
+/** Loss and metrics of a model over batches, in eval mode and without recording gradients. */
+export function evaluate(
+  model: Module,
+  data: Iterable<[Tensor, Tensor]>,
+  opts: { lossFn: LossFn; metrics?: Metric[] },
+): EpochLogs {
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    const metrics = opts.metrics ?? [];
+    const sums: EpochLogs = { loss: 0 };
+    for (const m of metrics) sums[metricName(m)] = 0;
+    let n = 0;
+    noGrad(() => {
+      for (const [x, y] of data) {
+        const out = model.forward(x) as Tensor;
+        const b = batchSize(x);
+        sums.loss += (callLoss(opts.lossFn, out, y).item() as number) * b;
+        for (const m of metrics) sums[metricName(m)] += metricFn(m)(out, y) * b;
+        n += b;
+      }
+    });
+    if (n === 0) throw new ChainruleError('evaluate: the data yielded no batches');
+    return Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / n]));
+  } finally {
+    model.train(wasTraining);
+  }
+}
+
+/**
+ * The training loop of the source text, packaged: for each epoch, forward, loss, backward and an
+ * optimizer step per mini-batch, then validation; callbacks see each epoch's logs and may stop early.
+ * Returns the history: one array per logged name (loss, metrics, valLoss, ..., lr, seconds).
+ */
+export async function fit(
+  model: Module,
+  trainData: Iterable<[Tensor, Tensor]>,
+  opts: FitOptions,
+): Promise<History> {
+  const callbacks = opts.callbacks ?? [];
+  const metrics = opts.metrics ?? [];
+  const state: TrainState = {
+    model,
+    epoch: opts.initialEpoch ?? 0,
+    stopTraining: false,
+    history: { epoch: [] },
+  };
+  for (const c of callbacks) c.onTrainBegin?.(state);
+  for (let epoch = opts.initialEpoch ?? 0; epoch < opts.epochs && !state.stopTraining; epoch++) {
+    state.epoch = epoch;
+    for (const c of callbacks) c.onEpochBegin?.(epoch, state);
+    model.train();
+    const start = Date.now();
+    const sums: EpochLogs = { loss: 0 };
+    for (const m of metrics) sums[metricName(m)] = 0;
+    let n = 0;
+    let batch = 0;
+    for (const [x, y] of trainData) {
+      opts.optimizer.zeroGrad();
+      const out = model.forward(x) as Tensor;
+      const loss = callLoss(opts.lossFn, out, y);
+      loss.backward();
+      opts.optimizer.step();
+      const b = batchSize(x);
+      const lv = loss.item() as number;
+      if (!Number.isFinite(lv)) {
+        throw new ChainruleError(
+          `fit: the loss became ${lv} at epoch ${epoch}, batch ${batch}; lower the learning rate or run with detectAnomaly(true) to find the op`,
+        );
+      }
+      sums.loss += lv * b;
+      for (const m of metrics) sums[metricName(m)] += noGrad(() => metricFn(m)(out, y)) * b;
+      n += b;
+      for (const c of callbacks) c.onBatchEnd?.(batch, { loss: lv, size: b }, state);
+      batch++;
+      // Yield to the event loop between batches, so that a page or a progress display stays live.
+      if (batch % 16 === 0) await Promise.resolve();
+    }
+    if (n === 0) throw new ChainruleError('fit: the training data yielded no batches');
+    const logs: EpochLogs = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / n]));
+    if (opts.valData) {
+      const val = evaluate(model, opts.valData, { lossFn: opts.lossFn, metrics });
+      for (const [k, v] of Object.entries(val)) logs[`val${k[0].toUpperCase()}${k.slice(1)}`] = v;
+    }
+    const seconds = (Date.now() - start) / 1000;
+    logs.seconds = seconds;
+    logs.samplesPerSecond = seconds > 0 ? n / seconds : n;
+    if (opts.optimizer.paramGroups?.length) logs.lr = opts.optimizer.paramGroups[0].lr;
+    state.history.epoch.push(epoch);
+    for (const [k, v] of Object.entries(logs)) (state.history[k] ??= []).push(v);
+    for (const c of callbacks) c.onEpochEnd?.(epoch, logs, state);
+  }
+  for (const c of callbacks) c.onTrainEnd?.(state);
+  return state.history;
+}
