@@ -20,7 +20,8 @@ const USAGE = `usage: chainrule <command>
   chainrule train <example> [opts]   train an example
 options:
   --epochs N  --lr X  --batch-size N  --optimizer sgd|momentum|nesterov|rmsprop|adagrad|adam|adamw
-  --seed N  --data DIR  --out DIR (default runs/<example>)  --quick (smoke-test size)  --plain (no bar)`;
+  --seed N  --data DIR  --out DIR (default runs/<example>)  --resume CHECKPOINT
+  --quick (smoke-test size)  --plain (plain log lines instead of a progress bar)`;
 
 function num(flag: string, v: string | undefined, integer: boolean): number | undefined {
   if (v === undefined) return undefined;
@@ -45,6 +46,7 @@ export async function main(argv: string[]): Promise<number> {
       seed: { type: 'string' },
       data: { type: 'string' },
       out: { type: 'string' },
+      resume: { type: 'string' },
       quick: { type: 'boolean', default: false },
       plain: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -78,6 +80,7 @@ export async function main(argv: string[]): Promise<number> {
     seed: num('seed', values.seed, true),
     data: values.data,
     out: values.out ?? join('runs', example.name),
+    resume: values.resume,
     quick: values.quick,
     plain: values.plain,
   };

@@ -12,6 +12,8 @@ export interface ExampleOptions {
   data?: string;
   /** Folder for checkpoints, logs and summary.json. */
   out?: string;
+  /** A checkpoint to continue training from (examples that save checkpoints). */
+  resume?: string;
   /** Smaller, faster settings for smoke tests. */
   quick?: boolean;
   /** Progress as plain lines even on a terminal. */

@@ -1,8 +1,9 @@
 import type { Example } from './common.js';
+import { example as digitsMlp } from './digits-mlp/main.js';
+import { example as fashionMlp } from './fashion-mlp/main.js';
+import { example as xor } from './xor/example.js';
 
 /** Every example the CLI can run, by name. */
-export const EXAMPLES: Record<string, Example> = {};
-
-export function register(e: Example): void {
-  EXAMPLES[e.name] = e;
-}
+export const EXAMPLES: Record<string, Example> = Object.fromEntries(
+  [digitsMlp, fashionMlp, xor].map((e) => [e.name, e]),
+);

@@ -6,3 +6,4 @@ export * from './layers/index.js';
 export * from './loss.js';
 export * as functional from './functional/index.js';
 export * as init from './init.js';
+export * as utils from './utils.js';

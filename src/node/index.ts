@@ -9,3 +9,20 @@ export type { SafetensorsContents } from '../io/safetensors.js';
 export type { ProgressOptions } from './progress.js';
 export { ProgressBar, formatLogs } from './progress.js';
 export { CsvLogger, JsonlLogger } from './loggers.js';
+export type {
+  CheckpointContents,
+  CheckpointOptimizer,
+  CheckpointScheduler,
+  GeneratorState,
+  LoadCheckpointOptions,
+  SaveCheckpointOptions,
+} from './checkpoint.js';
+export {
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_VERSION,
+  saveCheckpoint,
+  loadCheckpoint,
+  readCheckpoint,
+} from './checkpoint.js';
+export type { ModelCheckpointOptions } from './model-checkpoint.js';
+export { ModelCheckpoint } from './model-checkpoint.js';

@@ -24,7 +24,7 @@ export interface FitOptions {
   optimizer: OptimizerLike;
   lossFn: LossFn;
   /** Validation batches, evaluated after every epoch (logged with a 'val' prefix). */
-  valData?: Iterable<[Tensor, Tensor]>;
+  valData?: Iterable<readonly Tensor[]>;
   metrics?: Metric[];
   callbacks?: Callback[];
   /** Epochs already done (for resuming): training runs epochs initialEpoch … epochs−1. */
@@ -55,7 +55,7 @@ function batchSize(t: Tensor): number {
 /** Loss and metrics of a model over batches, in eval mode and without recording gradients. */
 export function evaluate(
   model: Module,
-  data: Iterable<[Tensor, Tensor]>,
+  data: Iterable<readonly Tensor[]>,
   opts: { lossFn: LossFn; metrics?: Metric[] },
 ): EpochLogs {
   const wasTraining = model.training;
@@ -88,7 +88,7 @@ export function evaluate(
  */
 export async function fit(
   model: Module,
-  trainData: Iterable<[Tensor, Tensor]>,
+  trainData: Iterable<readonly Tensor[]>,
   opts: FitOptions,
 ): Promise<History> {
   const callbacks = opts.callbacks ?? [];

@@ -113,6 +113,41 @@ export function broadcastLoop(
   }
 }
 
+/**
+ * Inline loops for the arithmetic that training spends its elementwise time in (same shapes, or one
+ * scalar operand): no call per element. Returns false when the general loop is needed.
+ */
+export function arithmeticFastPath(op: BinaryOp, a: TypedArray, b: TypedArray, out: TypedArray): boolean {
+  const n = out.length;
+  if (a.length === n && b.length === n) {
+    if (op === 'add') for (let i = 0; i < n; i++) out[i] = a[i] + b[i];
+    else if (op === 'sub') for (let i = 0; i < n; i++) out[i] = a[i] - b[i];
+    else if (op === 'mul') for (let i = 0; i < n; i++) out[i] = a[i] * b[i];
+    else if (op === 'div') for (let i = 0; i < n; i++) out[i] = a[i] / b[i];
+    else return false;
+    return true;
+  }
+  if (a.length === n && b.length === 1) {
+    const y = b[0];
+    if (op === 'add') for (let i = 0; i < n; i++) out[i] = a[i] + y;
+    else if (op === 'sub') for (let i = 0; i < n; i++) out[i] = a[i] - y;
+    else if (op === 'mul') for (let i = 0; i < n; i++) out[i] = a[i] * y;
+    else if (op === 'div') for (let i = 0; i < n; i++) out[i] = a[i] / y;
+    else return false;
+    return true;
+  }
+  if (a.length === 1 && b.length === n) {
+    const x = a[0];
+    if (op === 'add') for (let i = 0; i < n; i++) out[i] = x + b[i];
+    else if (op === 'sub') for (let i = 0; i < n; i++) out[i] = x - b[i];
+    else if (op === 'mul') for (let i = 0; i < n; i++) out[i] = x * b[i];
+    else if (op === 'div') for (let i = 0; i < n; i++) out[i] = x / b[i];
+    else return false;
+    return true;
+  }
+  return false;
+}
+
 export function binaryLoop(
   fn: Fn2,
   a: TypedArray,

@@ -4,7 +4,7 @@ import type { Shape } from '../../tensor/shape.js';
 import { sizeOf } from '../../tensor/shape.js';
 import type { ArgReduceOp, Backend, BinaryOp, CumulativeOp, ReduceOp, Storage, UnaryOp } from '../backend.js';
 import { registerBackend } from '../backend.js';
-import { BINARY, UNARY, binaryLoop, unaryLoop, whereLoop } from './elementwise.js';
+import { BINARY, UNARY, arithmeticFastPath, binaryLoop, unaryLoop, whereLoop } from './elementwise.js';
 import { asStridedLoop, asStridedScatterLoop, concatLoop, gatherLoop, scatterAddLoop } from './layout.js';
 import { matmulLoop } from './matmul.js';
 import { argReduceLoop, argsortLoop, cumulativeLoop, reduceLoop } from './reduce.js';
@@ -79,6 +79,7 @@ export class JsBackend implements Backend {
     // Integer division truncates toward zero only in the trunc mode; PyTorch's `/` is true division,
     // which the op layer handles by casting, so int32 here only sees exact ops.
     if (op === 'div' && outDtype === 'int32') fn = (p, q) => Math.floor(p / q);
+    if (!(op === 'div' && outDtype === 'int32') && arithmeticFastPath(op, vals(a), vals(b), v)) return s;
     binaryLoop(fn, vals(a), aShape, vals(b), bShape, outShape, v);
     return s;
   }
