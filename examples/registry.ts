@@ -1,9 +1,12 @@
 import type { Example } from './common.js';
 import { example as digitsMlp } from './digits-mlp/main.js';
 import { example as fashionMlp } from './fashion-mlp/main.js';
+import { example as optimizers } from './optimizers/main.js';
+import { example as regularization } from './regularization/main.js';
+import { example as vanishingGradients } from './vanishing-gradients/main.js';
 import { example as xor } from './xor/example.js';
 
 /** Every example the CLI can run, by name. */
 export const EXAMPLES: Record<string, Example> = Object.fromEntries(
-  [digitsMlp, fashionMlp, xor].map((e) => [e.name, e]),
+  [digitsMlp, fashionMlp, vanishingGradients, optimizers, regularization, xor].map((e) => [e.name, e]),
 );
