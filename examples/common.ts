@@ -42,3 +42,29 @@ export function round(x: number, digits = 4): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
 }
+
+/** The settings that every example shares, with the command line's values over the example's defaults. */
+interface CommonSettings {
+  epochs: number;
+  batchSize: number;
+  seed: number;
+  lr?: number;
+  optimizer?: string;
+}
+
+/** An example's configuration with the CLI options applied (`quickEpochs` under --quick). */
+export function withOptions<C extends CommonSettings>(
+  config: C,
+  opts: ExampleOptions,
+  quickEpochs: number,
+): C {
+  const out: C = {
+    ...config,
+    epochs: opts.epochs ?? (opts.quick ? quickEpochs : config.epochs),
+    batchSize: opts.batchSize ?? config.batchSize,
+    seed: opts.seed ?? config.seed,
+  };
+  if ('lr' in config) out.lr = opts.lr ?? config.lr;
+  if ('optimizer' in config) out.optimizer = opts.optimizer ?? config.optimizer;
+  return out;
+}

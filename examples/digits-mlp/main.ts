@@ -21,7 +21,7 @@ import {
 import type { Tensor } from '../../src/index.js';
 import { loadCheckpoint, loadDigits, ProgressBar, saveCheckpoint } from '../../src/node/index.js';
 import type { Example, ExampleOptions, Summary } from '../common.js';
-import { round } from '../common.js';
+import { round, withOptions } from '../common.js';
 import { makeOptimizer } from '../optimizers.js';
 
 const CONFIG = {
@@ -47,14 +47,7 @@ export function buildModel(hidden: readonly number[], dropout: number): nn.Seque
 }
 
 async function run(opts: ExampleOptions): Promise<Summary> {
-  const cfg = {
-    ...CONFIG,
-    epochs: opts.epochs ?? (opts.quick ? 2 : CONFIG.epochs),
-    batchSize: opts.batchSize ?? CONFIG.batchSize,
-    lr: opts.lr ?? CONFIG.lr,
-    optimizer: opts.optimizer ?? CONFIG.optimizer,
-    seed: opts.seed ?? CONFIG.seed,
-  };
+  const cfg = withOptions(CONFIG, opts, 2);
   const started = Date.now();
   manualSeed(cfg.seed);
   const { images, labels } = loadDigits();

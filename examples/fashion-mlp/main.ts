@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { data, defaultGenerator, evaluate, fit, Generator, manualSeed, nn } from '../../src/index.js';
 import { FASHION_MNIST_DIR, loadFashionMnist, ProgressBar, saveCheckpoint } from '../../src/node/index.js';
 import type { Example, ExampleOptions, Summary } from '../common.js';
-import { round } from '../common.js';
+import { round, withOptions } from '../common.js';
 import { makeOptimizer } from '../optimizers.js';
 
 const CONFIG = {
@@ -25,14 +25,7 @@ const CONFIG = {
 };
 
 async function run(opts: ExampleOptions): Promise<Summary> {
-  const cfg = {
-    ...CONFIG,
-    epochs: opts.epochs ?? (opts.quick ? 1 : CONFIG.epochs),
-    batchSize: opts.batchSize ?? CONFIG.batchSize,
-    lr: opts.lr ?? CONFIG.lr,
-    optimizer: opts.optimizer ?? CONFIG.optimizer,
-    seed: opts.seed ?? CONFIG.seed,
-  };
+  const cfg = withOptions(CONFIG, opts, 1);
   const started = Date.now();
   manualSeed(cfg.seed);
   const dir = opts.data ?? FASHION_MNIST_DIR;

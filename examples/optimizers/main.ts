@@ -14,7 +14,7 @@
 import { data, fit, Generator, manualSeed, nn } from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import type { Example, ExampleOptions, Summary } from '../common.js';
-import { round } from '../common.js';
+import { round, withOptions } from '../common.js';
 import { makeOptimizer, OPTIMIZER_NAMES } from '../optimizers.js';
 import type { OptimizerName } from '../optimizers.js';
 import { fixed, formatTable, writeCsv } from '../teaching-common.js';
@@ -73,11 +73,8 @@ interface Result {
 
 async function run(opts: ExampleOptions): Promise<Summary> {
   const cfg = {
-    ...CONFIG,
+    ...withOptions(CONFIG, opts, 3),
     points: opts.quick ? 150 : CONFIG.points,
-    epochs: opts.epochs ?? (opts.quick ? 3 : CONFIG.epochs),
-    batchSize: opts.batchSize ?? CONFIG.batchSize,
-    seed: opts.seed ?? CONFIG.seed,
   };
   const names = chosenOptimizers(opts.optimizer);
   const started = Date.now();

@@ -29,7 +29,7 @@ import {
 } from '../../src/index.js';
 import type { Callback, Tensor } from '../../src/index.js';
 import type { Example, ExampleOptions, Summary } from '../common.js';
-import { round } from '../common.js';
+import { round, withOptions } from '../common.js';
 import { digitsSplits, fixed, formatTable, writeCsv } from '../teaching-common.js';
 
 export const VARIANTS = ['plain', 'dropout', 'l2', 'early-stopping'] as const;
@@ -101,11 +101,7 @@ interface Result {
 
 async function run(opts: ExampleOptions): Promise<Summary> {
   const cfg = {
-    ...CONFIG,
-    epochs: opts.epochs ?? (opts.quick ? 3 : CONFIG.epochs),
-    batchSize: opts.batchSize ?? CONFIG.batchSize,
-    lr: opts.lr ?? CONFIG.lr,
-    seed: opts.seed ?? CONFIG.seed,
+    ...withOptions(CONFIG, opts, 3),
     hidden: opts.quick ? 32 : CONFIG.hidden,
     patience: opts.quick ? 1 : CONFIG.patience,
     every: opts.quick ? 1 : CONFIG.every,

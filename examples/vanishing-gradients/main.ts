@@ -17,7 +17,7 @@
 import { data, fit, Generator, manualSeed, nn, noGrad, optim } from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import type { Example, ExampleOptions, Summary } from '../common.js';
-import { round } from '../common.js';
+import { round, withOptions } from '../common.js';
 import { digitsSplits, fixed, formatTable, sci, writeCsv } from '../teaching-common.js';
 
 export const VARIANTS = ['sigmoid', 'relu', 'relu-bn', 'residual'] as const;
@@ -105,11 +105,7 @@ function perVariant<T>(f: (v: Variant) => T): Record<Variant, T> {
 
 async function run(opts: ExampleOptions): Promise<Summary> {
   const cfg = {
-    ...CONFIG,
-    epochs: opts.epochs ?? (opts.quick ? 1 : CONFIG.epochs),
-    batchSize: opts.batchSize ?? CONFIG.batchSize,
-    lr: opts.lr ?? CONFIG.lr,
-    seed: opts.seed ?? CONFIG.seed,
+    ...withOptions(CONFIG, opts, 1),
     width: opts.quick ? 16 : CONFIG.width,
   };
   const started = Date.now();
