@@ -14,9 +14,23 @@ export default tseslint.config(
     },
   },
   {
+    // Plain Node scripts (kernel build, standalone benchmarks).
+    files: ['**/*.mjs'],
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        performance: 'readonly',
+        Buffer: 'readonly',
+        URL: 'readonly',
+        WebAssembly: 'readonly',
+      },
+    },
+  },
+  {
     // The core must run in a browser: Node built-ins are only allowed in the Node-only parts.
     files: ['src/**/*.ts'],
-    ignores: ['src/node/**'],
+    ignores: ['src/node/**', 'src/index.node.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: ['node:*', 'fs', 'path', 'os', 'worker_threads'] }],
     },

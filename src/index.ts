@@ -3,6 +3,7 @@
  * it uses no Node-only module.
  */
 import './backend/js/index.js';
+import './backend/wasm/index.js';
 import './ops/convert.js';
 import './ops/arith.js';
 import './ops/unary.js';

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
-import { describe } from 'node:test';
+import v8 from 'node:v8';
+import { after, before, describe } from 'node:test';
 import type { Tensor } from '../src/index.js';
-import { gradcheck, gradgradcheck, listBackends, setBackend, tensor } from '../src/index.js';
+import { getBackend, gradcheck, gradgradcheck, listBackends, setBackend, tensor } from '../src/index.js';
+
+// As the package's Node entry does: relaxed-SIMD (FMA) for the WebAssembly backend on Node 20.
+v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
 
 /**
  * Runs a suite once per backend: every registered backend, or only CHAINRULE_BACKEND when set. Later
@@ -12,9 +16,17 @@ export function forEachBackend(title: string, body: (backend: string) => void): 
   const names = only ? [only] : listBackends();
   for (const name of names) {
     describe(`${title} [${name}]`, () => {
-      // describe bodies run at collection time; set the backend for the tests inside too.
+      // node:test collects every suite before it runs any test, so the backend is set twice: for
+      // the describe body (collection) and, by a hook, for the tests. The default comes back after.
+      const previous = getBackend().name;
+      before(() => setBackend(name));
+      after(() => setBackend(previous));
       setBackend(name);
-      body(name);
+      try {
+        body(name);
+      } finally {
+        setBackend(previous);
+      }
     });
   }
 }

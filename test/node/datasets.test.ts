@@ -28,7 +28,7 @@ function fashionCopy(
   damage?: { file: string; bytes: (raw: Buffer) => Uint8Array; gzip?: boolean },
 ): string {
   const d = join(dir, name);
-  mkdirSync(d);
+  mkdirSync(d, { recursive: true });
   for (const f of ['t10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz']) {
     if (damage?.file === f) {
       const raw = gunzipSync(readFileSync(join(FASHION, f)));

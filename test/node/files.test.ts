@@ -37,7 +37,7 @@ forEachBackend('node files', () => {
     );
     // Renaming onto a folder fails after the data was written: the temporary file is removed.
     const folder = join(dir, 'occupied');
-    mkdirSync(folder);
+    mkdirSync(folder, { recursive: true }); // the suite runs once per backend
     writeFileSync(join(folder, 'inside.txt'), 'old');
     assertThrowsMatch(
       () => writeFileAtomic(folder, 'x'),

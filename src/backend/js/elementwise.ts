@@ -21,7 +21,8 @@ export const UNARY: Record<UnaryOp, Fn1> = {
   cos: Math.cos,
   tanh: Math.tanh,
   sigmoid,
-  relu: (x) => (x > 0 ? x : 0),
+  // NaN passes through, as in PyTorch.
+  relu: (x) => (x > 0 || x !== x ? x : 0),
   erf,
   floor: Math.floor,
   ceil: Math.ceil,

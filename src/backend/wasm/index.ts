@@ -1,0 +1,327 @@
+import type { DType, TypedArray } from '../../tensor/dtype.js';
+import { dtypeOfTypedArray } from '../../tensor/dtype.js';
+import type { Shape } from '../../tensor/shape.js';
+import { sizeOf } from '../../tensor/shape.js';
+import type { ArgReduceOp, Backend, BinaryOp, CumulativeOp, ReduceOp, Storage, UnaryOp } from '../backend.js';
+import { registerBackend } from '../backend.js';
+import { broadcastLoop, broadcastStrides, whereLoop } from '../js/elementwise.js';
+import { JsBackend } from '../js/index.js';
+import { asStridedLoop, asStridedScatterLoop, concatLoop, gatherLoop } from '../js/layout.js';
+import { JsStorage, vals } from '../js/storage.js';
+import type { Kernels } from './loader.js';
+import { loadKernels } from './loader.js';
+import { planBinary, planReduce } from './route.js';
+import type { StoreStats } from './store.js';
+import { Store, WasmStorage } from './store.js';
+
+// Operation codes of the kernels (scripts/wasm/).
+const BINARY_CODE: Partial<Record<BinaryOp, number>> = {
+  add: 0,
+  sub: 1,
+  mul: 2,
+  div: 3,
+  maximum: 4,
+  minimum: 5,
+};
+const UNARY_CODE: Partial<Record<UnaryOp, number>> = {
+  neg: 0,
+  abs: 1,
+  sqrt: 2,
+  relu: 3,
+  exp: 4,
+  log: 5,
+  tanh: 6,
+  sigmoid: 7,
+  reciprocal: 8,
+};
+const REDUCE_CODE: Partial<Record<ReduceOp, number>> = { sum: 0, max: 1, min: 2 };
+
+/**
+ * The WebAssembly backend: float32 storages live in one shared WebAssembly.Memory and the hot
+ * kernels (GEMM, elementwise arithmetic and activations, reductions over leading or trailing dims,
+ * fill, copy) run as SIMD code there. Everything else (other dtypes, other kernels, broadcasts that
+ * do not reduce to two dims) runs the reference backend's loops on views of the same elements, so
+ * every op works and agrees with the reference.
+ */
+export class WasmBackend implements Backend {
+  readonly name = 'wasm';
+  readonly canReadSync = true;
+  readonly store: Store;
+  /** Whether the kernels use relaxed-SIMD fused multiply-add. */
+  readonly relaxed: boolean;
+  /** The compiled kernels, for worker threads that share the memory. */
+  readonly module: WebAssembly.Module;
+  private readonly k: Kernels;
+  private readonly js = new JsBackend();
+
+  constructor() {
+    this.store = new Store();
+    const loaded = loadKernels(this.store.heap.memory);
+    this.k = loaded.kernels;
+    this.relaxed = loaded.relaxed;
+    this.module = loaded.module;
+  }
+
+  /**
+   * Frees a storage's WebAssembly memory now instead of when it is garbage-collected. Only for a
+   * storage no tensor will use again: using one afterwards throws.
+   */
+  release(x: Storage): void {
+    this.store.release(x as WasmStorage);
+  }
+
+  memoryStats(): StoreStats {
+    return this.store.stats();
+  }
+
+  upload(values: TypedArray): Storage {
+    return new WasmStorage(this, dtypeOfTypedArray(values), values.length, values);
+  }
+
+  readSync(x: Storage): TypedArray {
+    return this.store.view(x as WasmStorage).slice();
+  }
+
+  read(x: Storage): Promise<TypedArray> {
+    return Promise.resolve(this.readSync(x));
+  }
+
+  assign(dst: Storage, src: Storage): void {
+    // set() copies as memmove does, so overlapping views are fine.
+    this.store.view(dst as WasmStorage).set(this.store.view(src as WasmStorage));
+  }
+
+  fill(size: number, value: number, dtype: DType): Storage {
+    if (dtype !== 'float32') return this.fromJs(this.js.fill(size, value, dtype));
+    const out = this.out(size);
+    if (size > 0) this.k.fill(out.ptr, size, value);
+    return out;
+  }
+
+  cast(x: Storage, dtype: DType): Storage {
+    if (dtype !== 'float32' || x.dtype !== 'float32') return this.fromJs(this.js.cast(this.w(x), dtype));
+    const out = this.out(x.size);
+    if (x.size > 0) this.k.copy(this.p(x), out.ptr, x.size);
+    return out;
+  }
+
+  unary(op: UnaryOp, x: Storage, outDtype: DType): Storage {
+    const code = UNARY_CODE[op];
+    if (code === undefined || x.dtype !== 'float32' || outDtype !== 'float32') {
+      return this.fromJs(this.js.unary(op, this.w(x), outDtype));
+    }
+    const out = this.out(x.size);
+    if (x.size > 0) this.k.unary(code, this.p(x), out.ptr, x.size);
+    return out;
+  }
+
+  binary(
+    op: BinaryOp,
+    a: Storage,
+    aShape: Shape,
+    b: Storage,
+    bShape: Shape,
+    outShape: Shape,
+    outDtype: DType,
+  ): Storage {
+    const code = BINARY_CODE[op];
+    const n = sizeOf(outShape);
+    const plan =
+      code !== undefined && a.dtype === 'float32' && b.dtype === 'float32' && outDtype === 'float32'
+        ? planBinary(aShape, bShape, outShape)
+        : null;
+    if (!plan) {
+      return this.fromJs(this.js.binary(op, this.w(a), aShape, this.w(b), bShape, outShape, outDtype));
+    }
+    const out = this.out(n);
+    if (n === 0) return out;
+    const pa = this.p(a);
+    const pb = this.p(b);
+    const { rows, cols, aRow, aCol, bRow, bCol } = plan;
+    for (const [oa, ob, oo] of plan.blocks) {
+      this.k.binary(code!, pa + 4 * oa, pb + 4 * ob, out.ptr + 4 * oo, rows, cols, aRow, aCol, bRow, bCol);
+    }
+    return out;
+  }
+
+  where(
+    cond: Storage,
+    condShape: Shape,
+    a: Storage,
+    aShape: Shape,
+    b: Storage,
+    bShape: Shape,
+    outShape: Shape,
+  ): Storage {
+    return this.loopInto(a.dtype, sizeOf(outShape), (out) =>
+      whereLoop(this.v(cond), condShape, this.v(a), aShape, this.v(b), bShape, outShape, out),
+    );
+  }
+
+  reduce(op: ReduceOp, x: Storage, shape: Shape, axes: readonly number[], outDtype: DType): Storage {
+    const code = REDUCE_CODE[op];
+    const plan =
+      code !== undefined && x.dtype === 'float32' && outDtype === 'float32' ? planReduce(shape, axes) : null;
+    if (!plan) return this.fromJs(this.js.reduce(op, this.w(x), shape, axes, outDtype));
+    const { kind, outer, rows, cols } = plan;
+    const out = this.out(kind === 'copy' ? x.size : kind === 'rows' ? outer * rows : outer * cols);
+    const px = this.p(x);
+    if (kind === 'copy') this.k.copy(px, out.ptr, x.size);
+    for (let o = 0; o < outer && kind !== 'copy'; o++) {
+      const src = px + 4 * o * rows * cols;
+      if (kind === 'rows') this.k.reduce_rows(code!, src, out.ptr + 4 * o * rows, rows, cols);
+      else this.k.reduce_cols(code!, src, out.ptr + 4 * o * cols, rows, cols);
+    }
+    return out;
+  }
+
+  argReduce(op: ArgReduceOp, x: Storage, shape: Shape, axis: number): Storage {
+    return this.fromJs(this.js.argReduce(op, this.w(x), shape, axis));
+  }
+
+  cumulative(op: CumulativeOp, x: Storage, shape: Shape, axis: number): Storage {
+    return this.fromJs(this.js.cumulative(op, this.w(x), shape, axis));
+  }
+
+  argsort(x: Storage, shape: Shape, axis: number, descending: boolean): Storage {
+    return this.fromJs(this.js.argsort(this.w(x), shape, axis, descending));
+  }
+
+  matmul(
+    a: Storage,
+    aShape: Shape,
+    b: Storage,
+    bShape: Shape,
+    transA: boolean,
+    transB: boolean,
+    outShape: Shape,
+  ): Storage {
+    if (a.dtype !== 'float32') {
+      return this.fromJs(this.js.matmul(this.w(a), aShape, this.w(b), bShape, transA, transB, outShape));
+    }
+    const na = aShape.length;
+    const M = transA ? aShape[na - 1] : aShape[na - 2];
+    const K = transA ? aShape[na - 2] : aShape[na - 1];
+    const N = outShape[outShape.length - 1];
+    const n = sizeOf(outShape);
+    const out = this.out(n);
+    if (n === 0) return out;
+    if (K === 0) {
+      this.k.fill(out.ptr, n, 0);
+      return out;
+    }
+    const pa = this.p(a);
+    const pb = this.p(b);
+    const heap = this.store.heap;
+    const scratchBytes = this.k.gemm_scratch_bytes(M, N, K);
+    const scratch = heap.alloc(scratchBytes);
+    try {
+      const one = (o: number, ia: number, ib: number) =>
+        this.k.gemm(pa + 4 * ia, pb + 4 * ib, out.ptr + 4 * o, M, N, K, +transA, +transB, 0, M, scratch);
+      const batchShape = outShape.slice(0, -2);
+      if (batchShape.length === 0) {
+        one(0, 0, 0);
+      } else {
+        const aBatch = broadcastStrides(aShape.slice(0, -2), batchShape).map((s) => s * M * K);
+        const bBatch = broadcastStrides(bShape.slice(0, -2), batchShape).map((s) => s * K * N);
+        broadcastLoop(batchShape, [aBatch, bBatch], (o, ia, ib) => one(o * M * N, ia, ib));
+      }
+    } finally {
+      heap.free(scratch, scratchBytes);
+    }
+    return out;
+  }
+
+  asStrided(x: Storage, shape: Shape, strides: readonly number[], offset: number): Storage {
+    return this.loopInto(x.dtype, sizeOf(shape), (out) =>
+      asStridedLoop(this.v(x), shape, strides, offset, out),
+    );
+  }
+
+  asStridedScatter(
+    src: Storage,
+    shape: Shape,
+    strides: readonly number[],
+    offset: number,
+    baseSize: number,
+  ): Storage {
+    return this.loopInto(src.dtype, baseSize, (out) => {
+      out.fill(0);
+      asStridedScatterLoop(this.v(src), shape, strides, offset, out);
+    });
+  }
+
+  concat(xs: readonly Storage[], shapes: readonly Shape[], axis: number, outShape: Shape): Storage {
+    return this.loopInto(xs[0].dtype, sizeOf(outShape), (out) =>
+      concatLoop(
+        xs.map((x) => this.v(x)),
+        shapes,
+        axis,
+        out,
+      ),
+    );
+  }
+
+  gather(x: Storage, xShape: Shape, axis: number, index: Storage, indexShape: Shape): Storage {
+    return this.loopInto(x.dtype, sizeOf(indexShape), (out) =>
+      gatherLoop(this.v(x), xShape, axis, this.v(index) as Int32Array, indexShape, out),
+    );
+  }
+
+  scatterAdd(
+    base: Storage,
+    baseShape: Shape,
+    axis: number,
+    index: Storage,
+    indexShape: Shape,
+    src: Storage,
+    srcShape: Shape,
+  ): Storage {
+    return this.fromJs(
+      this.js.scatterAdd(this.w(base), baseShape, axis, this.w(index), indexShape, this.w(src), srcShape),
+    );
+  }
+
+  /** A new resident float32 storage for a kernel's output; first evicts if memory is crowded. */
+  private out(size: number): WasmStorage {
+    this.store.reserve(size * 4);
+    return this.store.alloc(this, size);
+  }
+
+  /** The byte offset of a float32 input, copying it into the memory if it is on the host. */
+  private p(x: Storage): number {
+    return this.store.ptr(x as WasmStorage);
+  }
+
+  /** The elements in place (a view of the memory, or the host array). */
+  private v(x: Storage): TypedArray {
+    return this.store.view(x as WasmStorage);
+  }
+
+  /** A reference-backend storage over the same elements, for the reference kernels. */
+  private w(x: Storage): JsStorage {
+    return new JsStorage(this.js, this.v(x), x.dtype);
+  }
+
+  /** Adopts a reference kernel's result (float32 moves into the memory at its first wasm use). */
+  private fromJs(r: Storage): WasmStorage {
+    return new WasmStorage(this, r.dtype, r.size, vals(r));
+  }
+
+  /**
+   * Runs a reference loop writing into a new storage: float32 output goes straight into the memory.
+   * Inputs are read through views taken after the output is allocated.
+   */
+  private loopInto(dtype: DType, size: number, body: (out: TypedArray) => void): WasmStorage {
+    if (dtype !== 'float32') {
+      const host = this.js.fill(size, 0, dtype);
+      body(vals(host));
+      return this.fromJs(host);
+    }
+    const out = this.out(size);
+    body(this.v(out));
+    return out;
+  }
+}
+
+registerBackend('wasm', () => new WasmBackend());

@@ -1,0 +1,78 @@
+import { BackendError } from '../../tensor/errors.js';
+import { KERNELS_RELAXED, KERNELS_SIMD } from './generated/kernels.js';
+
+/**
+ * The kernels' exports (see scripts/wasm/). Pointers are byte offsets into the shared memory, data is
+ * float32, flags are 0/1.
+ */
+export interface Kernels {
+  gemm(
+    a: number,
+    b: number,
+    c: number,
+    M: number,
+    N: number,
+    K: number,
+    transA: number,
+    transB: number,
+    rowStart: number,
+    rowEnd: number,
+    scratch: number,
+  ): void;
+  gemm_scratch_bytes(M: number, N: number, K: number): number;
+  binary(
+    op: number,
+    a: number,
+    b: number,
+    out: number,
+    rows: number,
+    cols: number,
+    aRowStride: number,
+    aColStride: number,
+    bRowStride: number,
+    bColStride: number,
+  ): void;
+  unary(op: number, x: number, out: number, n: number): void;
+  reduce_rows(op: number, x: number, out: number, rows: number, cols: number): void;
+  reduce_cols(op: number, x: number, out: number, rows: number, cols: number): void;
+  softmax_rows(x: number, out: number, rows: number, cols: number, log: number): void;
+  fill(out: number, n: number, value: number): void;
+  copy(src: number, dst: number, n: number): void;
+}
+
+export interface LoadedKernels {
+  kernels: Kernels;
+  /** Whether the relaxed-SIMD (fused multiply-add) variant was picked. */
+  relaxed: boolean;
+  /** The compiled module, for worker threads that instantiate it on the same memory. */
+  module: WebAssembly.Module;
+}
+
+function decode(base64: string): Uint8Array<ArrayBuffer> {
+  // atob exists in browsers and in Node ≥ 16, so the core needs no Node module.
+  const bin = atob(base64);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return bytes;
+}
+
+/**
+ * Compiles and instantiates the kernels on `memory`, synchronously: the module is far below the
+ * 8 MB that Chromium allows for synchronous compilation on a page's main thread. Picks the
+ * relaxed-SIMD variant when the runtime validates it (Node 20 needs a V8 flag for that, which the
+ * Node entry point sets before anything compiles).
+ */
+export function loadKernels(memory: WebAssembly.Memory): LoadedKernels {
+  if (typeof WebAssembly !== 'object') {
+    throw new BackendError('wasm: this runtime has no WebAssembly');
+  }
+  const relaxedBytes = decode(KERNELS_RELAXED);
+  const simdBytes = decode(KERNELS_SIMD);
+  const relaxed = WebAssembly.validate(relaxedBytes);
+  if (!relaxed && !WebAssembly.validate(simdBytes)) {
+    throw new BackendError('wasm: this runtime does not support WebAssembly SIMD');
+  }
+  const module = new WebAssembly.Module(relaxed ? relaxedBytes : simdBytes);
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  return { kernels: instance.exports as unknown as Kernels, relaxed, module };
+}
