@@ -9,11 +9,13 @@
  * Every run prints progress, then one JSON line with its results, and writes the same object to
  * summary.json in the output folder (default runs/<example>).
  */
+import '../src/index.node.js';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ExampleOptions } from './common.js';
 import { writeSummary } from './common.js';
 import { EXAMPLES } from './registry.js';
+import { listBackends, setBackend } from '../src/index.js';
 
 const USAGE = `usage: chainrule <command>
   chainrule list                     list the examples
@@ -21,7 +23,7 @@ const USAGE = `usage: chainrule <command>
 options:
   --epochs N  --lr X  --batch-size N  --optimizer sgd|momentum|nesterov|rmsprop|adagrad|adam|adamw
   --seed N  --data DIR  --out DIR (default runs/<example>)  --resume CHECKPOINT
-  --quick (smoke-test size)  --plain (plain log lines instead of a progress bar)`;
+  --quick (smoke-test size)  --plain (plain log lines instead of a progress bar)  --backend js|wasm (default wasm)`;
 
 function num(flag: string, v: string | undefined, integer: boolean): number | undefined {
   if (v === undefined) return undefined;
@@ -49,6 +51,7 @@ export async function main(argv: string[]): Promise<number> {
       resume: { type: 'string' },
       quick: { type: 'boolean', default: false },
       plain: { type: 'boolean', default: false },
+      backend: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -72,6 +75,8 @@ export async function main(argv: string[]): Promise<number> {
     );
     return 2;
   }
+  // The fastest backend this runtime offers, unless --backend says otherwise.
+  setBackend(values.backend ?? (listBackends().includes('wasm') ? 'wasm' : 'js'));
   const opts: ExampleOptions = {
     epochs: num('epochs', values.epochs, true),
     lr: num('lr', values.lr, false),

@@ -68,6 +68,8 @@ export {
 
 export type { Backend, Storage } from './backend/backend.js';
 export { setBackend, getBackend, listBackends, registerBackend } from './backend/backend.js';
+export type { PoolWorker, WorkerFactory } from './backend/wasm/threads.js';
+export { setNumThreads, getNumThreads, setWorkerFactory } from './backend/wasm/threads.js';
 
 export type { TensorLike } from './ops/util.js';
 export { to, clone, detach } from './ops/convert.js';

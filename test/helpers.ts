@@ -2,10 +2,13 @@ import assert from 'node:assert/strict';
 import v8 from 'node:v8';
 import { after, before, describe } from 'node:test';
 import type { Tensor } from '../src/index.js';
+import { useNodeWorkers } from '../src/node/wasm-threads.js';
 import { getBackend, gradcheck, gradgradcheck, listBackends, setBackend, tensor } from '../src/index.js';
 
 // As the package's Node entry does: relaxed-SIMD (FMA) for the WebAssembly backend on Node 20.
 v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+// Worker threads for the wasm backend, but one thread unless CHAINRULE_THREADS asks for more.
+useNodeWorkers(1);
 
 /**
  * Runs a suite once per backend: every registered backend, or only CHAINRULE_BACKEND when set. Later

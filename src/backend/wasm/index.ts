@@ -10,9 +10,11 @@ import { asStridedLoop, asStridedScatterLoop, concatLoop, gatherLoop } from '../
 import { JsStorage, vals } from '../js/storage.js';
 import type { Kernels } from './loader.js';
 import { loadKernels } from './loader.js';
+import { Parallel } from './parallel.js';
 import { planBinary, planReduce } from './route.js';
 import type { StoreStats } from './store.js';
 import { Store, WasmStorage } from './store.js';
+import { getNumThreads, setNumThreads } from './threads.js';
 
 // Operation codes of the kernels (scripts/wasm/).
 const BINARY_CODE: Partial<Record<BinaryOp, number>> = {
@@ -53,6 +55,7 @@ export class WasmBackend implements Backend {
   readonly module: WebAssembly.Module;
   private readonly k: Kernels;
   private readonly js = new JsBackend();
+  private readonly parallel: Parallel;
 
   constructor() {
     this.store = new Store();
@@ -60,6 +63,25 @@ export class WasmBackend implements Backend {
     this.k = loaded.kernels;
     this.relaxed = loaded.relaxed;
     this.module = loaded.module;
+    this.parallel = new Parallel(this.store.heap, this.module, this.k);
+  }
+
+  /** The threads large kernels run on (see setNumThreads in threads.ts: one setting for all). */
+  setNumThreads(n: number): void {
+    setNumThreads(n);
+  }
+
+  getNumThreads(): number {
+    return getNumThreads();
+  }
+
+  /** Resolves once the worker threads have started (kernels run on fewer threads until then). */
+  threadsReady(): Promise<boolean> {
+    return this.parallel.whenReady();
+  }
+
+  threadStats(): { workers: number; ready: number; jobs: number } {
+    return this.parallel.stats();
   }
 
   /**
@@ -111,7 +133,7 @@ export class WasmBackend implements Backend {
       return this.fromJs(this.js.unary(op, this.w(x), outDtype));
     }
     const out = this.out(x.size);
-    if (x.size > 0) this.k.unary(code, this.p(x), out.ptr, x.size);
+    if (x.size > 0) this.parallel.unary(code, this.p(x), out.ptr, x.size);
     return out;
   }
 
@@ -139,7 +161,7 @@ export class WasmBackend implements Backend {
     const pb = this.p(b);
     const { rows, cols, aRow, aCol, bRow, bCol } = plan;
     for (const [oa, ob, oo] of plan.blocks) {
-      this.k.binary(code!, pa + 4 * oa, pb + 4 * ob, out.ptr + 4 * oo, rows, cols, aRow, aCol, bRow, bCol);
+      this.parallel.binary(code!, pa + 4 * oa, pb + 4 * ob, out.ptr + 4 * oo, rows, cols, aRow, aCol, bRow, bCol);
     }
     return out;
   }
@@ -169,7 +191,7 @@ export class WasmBackend implements Backend {
     if (kind === 'copy') this.k.copy(px, out.ptr, x.size);
     for (let o = 0; o < outer && kind !== 'copy'; o++) {
       const src = px + 4 * o * rows * cols;
-      if (kind === 'rows') this.k.reduce_rows(code!, src, out.ptr + 4 * o * rows, rows, cols);
+      if (kind === 'rows') this.parallel.reduceRows(code!, src, out.ptr + 4 * o * rows, rows, cols);
       else this.k.reduce_cols(code!, src, out.ptr + 4 * o * cols, rows, cols);
     }
     return out;
@@ -212,22 +234,15 @@ export class WasmBackend implements Backend {
     }
     const pa = this.p(a);
     const pb = this.p(b);
-    const heap = this.store.heap;
-    const scratchBytes = this.k.gemm_scratch_bytes(M, N, K);
-    const scratch = heap.alloc(scratchBytes);
-    try {
-      const one = (o: number, ia: number, ib: number) =>
-        this.k.gemm(pa + 4 * ia, pb + 4 * ib, out.ptr + 4 * o, M, N, K, +transA, +transB, 0, M, scratch);
-      const batchShape = outShape.slice(0, -2);
-      if (batchShape.length === 0) {
-        one(0, 0, 0);
-      } else {
-        const aBatch = broadcastStrides(aShape.slice(0, -2), batchShape).map((s) => s * M * K);
-        const bBatch = broadcastStrides(bShape.slice(0, -2), batchShape).map((s) => s * K * N);
-        broadcastLoop(batchShape, [aBatch, bBatch], (o, ia, ib) => one(o * M * N, ia, ib));
-      }
-    } finally {
-      heap.free(scratch, scratchBytes);
+    const one = (o: number, ia: number, ib: number) =>
+      this.parallel.gemm(pa + 4 * ia, pb + 4 * ib, out.ptr + 4 * o, M, N, K, +transA, +transB);
+    const batchShape = outShape.slice(0, -2);
+    if (batchShape.length === 0) {
+      one(0, 0, 0);
+    } else {
+      const aBatch = broadcastStrides(aShape.slice(0, -2), batchShape).map((s) => s * M * K);
+      const bBatch = broadcastStrides(bShape.slice(0, -2), batchShape).map((s) => s * K * N);
+      broadcastLoop(batchShape, [aBatch, bBatch], (o, ia, ib) => one(o * M * N, ia, ib));
     }
     return out;
   }

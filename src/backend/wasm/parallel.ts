@@ -1,0 +1,156 @@
+import type { Kernels } from './loader.js';
+import type { WasmHeap } from './memory.js';
+import { ThreadPool, onThreadSettings, threadSettings } from './threads.js';
+import { FN } from './worker-loop.js';
+
+/**
+ * Work per thread below which a kernel is not split: each part must outweigh the hand-off (about
+ * a µs when the workers spin) and, for GEMM, a second packing of B. GEMM counts multiply-adds
+ * (2^17 ≈ 6 µs at 40 GFLOP/s), elementwise kernels elements. Tests lower them.
+ */
+export const grains = { gemm: 2 ** 17, elementwise: 2 ** 14 };
+
+/** Splits [0, total) into `parts` ranges whose inner bounds are multiples of `align`. */
+export function splitRange(total: number, parts: number, align: number): number[] {
+  const bounds = [0];
+  for (let p = 1; p < parts; p++) {
+    const b = Math.min(total, Math.ceil((total * p) / parts / align) * align);
+    bounds.push(Math.max(b, bounds[p - 1]));
+  }
+  bounds.push(total);
+  return bounds;
+}
+
+/**
+ * Runs the wasm backend's large kernels on several threads by splitting them into independent
+ * ranges of output rows or elements. Each output element is computed by the same code in the same
+ * order whichever thread computes it, so results equal single-threaded ones bit for bit.
+ */
+export class Parallel {
+  private pool: ThreadPool | null = null;
+
+  constructor(
+    private readonly heap: WasmHeap,
+    private readonly module: WebAssembly.Module,
+    private readonly k: Kernels,
+  ) {
+    // Stops the workers as soon as the setting drops to one thread, not at the next large kernel.
+    onThreadSettings(() => {
+      if (this.pool && this.pool.size !== this.wantedSize()) this.close();
+    });
+  }
+
+  /** C rows of op(A)·op(B) split across threads in blocks of 4 rows (the micro-kernel's height). */
+  gemm(a: number, b: number, c: number, M: number, N: number, K: number, tA: number, tB: number): void {
+    const [workers, parts] = this.plan(Math.min(Math.floor((M * N * K) / grains.gemm), M >> 2));
+    const bytes = (this.k.gemm_scratch_bytes(M, N, K) + 15) & ~15;
+    const scratch = this.heap.alloc(bytes * parts);
+    try {
+      if (parts === 1) {
+        this.k.gemm(a, b, c, M, N, K, tA, tB, 0, M, scratch);
+        return;
+      }
+      const r = splitRange(M, parts, 4);
+      const jobs = workers.map((_, j) => [a, b, c, M, N, K, tA, tB, r[j + 1], r[j + 2], scratch + bytes * (j + 1)]);
+      this.pool!.run(FN.gemm, workers, jobs, () => this.k.gemm(a, b, c, M, N, K, tA, tB, 0, r[1], scratch));
+    } finally {
+      this.heap.free(scratch, bytes * parts);
+    }
+  }
+
+  unary(code: number, x: number, out: number, n: number): void {
+    const [workers, parts] = this.plan(Math.min(Math.floor(n / grains.elementwise), n >> 2));
+    if (parts === 1) return this.k.unary(code, x, out, n);
+    const r = splitRange(n, parts, 4);
+    const jobs = workers.map((_, j) => [code, x + 4 * r[j + 1], out + 4 * r[j + 1], r[j + 2] - r[j + 1]]);
+    this.pool!.run(FN.unary, workers, jobs, () => this.k.unary(code, x, out, r[1]));
+  }
+
+  /** Split by rows, or by columns when there is one row. */
+  binary(
+    code: number,
+    a: number,
+    b: number,
+    out: number,
+    rows: number,
+    cols: number,
+    aRow: number,
+    aCol: number,
+    bRow: number,
+    bCol: number,
+  ): void {
+    const byRows = rows > 1;
+    const [workers, parts] = this.plan(
+      Math.min(Math.floor((rows * cols) / grains.elementwise), byRows ? rows : cols >> 2),
+    );
+    if (parts === 1) return this.k.binary(code, a, b, out, rows, cols, aRow, aCol, bRow, bCol);
+    const r = splitRange(byRows ? rows : cols, parts, byRows ? 1 : 4);
+    // Element offsets of a range's start in a, b and out.
+    const at = (s: number): [number, number, number] =>
+      byRows ? [s * aRow, s * bRow, s * cols] : [s * aCol, s * bCol, s];
+    const job = (s: number, e: number): number[] => {
+      const [oa, ob, oo] = at(s);
+      const [nr, nc] = byRows ? [e - s, cols] : [1, e - s];
+      return [code, a + 4 * oa, b + 4 * ob, out + 4 * oo, nr, nc, aRow, aCol, bRow, bCol];
+    };
+    const jobs = workers.map((_, j) => job(r[j + 1], r[j + 2]));
+    const own = job(0, r[1]);
+    this.pool!.run(FN.binary, workers, jobs, () =>
+      this.k.binary(code, own[1], own[2], own[3], own[4], own[5], aRow, aCol, bRow, bCol),
+    );
+  }
+
+  /** Split by rows: each row's reduction stays on one thread, in the same order. */
+  reduceRows(code: number, x: number, out: number, rows: number, cols: number): void {
+    const [workers, parts] = this.plan(Math.min(Math.floor((rows * cols) / grains.elementwise), rows));
+    if (parts === 1) return this.k.reduce_rows(code, x, out, rows, cols);
+    const r = splitRange(rows, parts, 1);
+    const jobs = workers.map((_, j) => [code, x + 4 * r[j + 1] * cols, out + 4 * r[j + 1], r[j + 2] - r[j + 1], cols]);
+    this.pool!.run(FN.reduceRows, workers, jobs, () => this.k.reduce_rows(code, x, out, r[1], cols));
+  }
+
+  /** Resolves when the workers for the current thread setting have started (true) or failed. */
+  async whenReady(): Promise<boolean> {
+    const pool = this.current();
+    return pool ? pool.whenReady() : true;
+  }
+
+  /** Workers started and ready, and the jobs they were given (for tests and diagnostics). */
+  stats(): { workers: number; ready: number; jobs: number } {
+    const p = this.pool;
+    return { workers: p?.size ?? 0, ready: p?.readyWorkers().length ?? 0, jobs: p?.jobs ?? 0 };
+  }
+
+  /** Stops the workers (they start again at the next large kernel if threads are set). */
+  close(): void {
+    this.pool?.close();
+    this.pool = null;
+  }
+
+  /**
+   * The workers to use and the number of parts (workers + the calling thread) for a kernel that
+   * can be split into at most `maxParts` worthwhile parts. Workers still starting are left out.
+   */
+  private plan(maxParts: number): [number[], number] {
+    if (maxParts < 2) return [[], 1];
+    const pool = this.current();
+    if (!pool) return [[], 1];
+    const workers = pool.readyWorkers().slice(0, maxParts - 1);
+    return [workers, workers.length + 1];
+  }
+
+  /** The pool for the current setting, (re)started when the setting changed. */
+  private current(): ThreadPool | null {
+    const size = this.wantedSize();
+    if (this.pool && this.pool.size === size) return this.pool;
+    this.close();
+    const { factory, cores } = threadSettings();
+    if (size > 0) this.pool = new ThreadPool(this.heap, this.module, size, factory!, cores);
+    return this.pool;
+  }
+
+  private wantedSize(): number {
+    const { factory, threads } = threadSettings();
+    return factory ? threads - 1 : 0;
+  }
+}
