@@ -74,11 +74,18 @@ async function run(opts: ExampleOptions): Promise<Summary> {
 
   const model = buildModel(cfg.hidden, cfg.dropout);
   const optimizer = makeOptimizer(cfg.optimizer, model.parameters(), cfg.lr);
-  const scheduler = new optim.CosineAnnealingLR(optimizer, cfg.epochs);
+  let scheduler = new optim.CosineAnnealingLR(optimizer, cfg.epochs);
   const generators = { default: defaultGenerator, loader: loaderGen };
   let initialEpoch = 0;
   if (opts.resume) {
     initialEpoch = loadCheckpoint(opts.resume, { model, optimizer, scheduler, generators }).epoch ?? 0;
+    if (cfg.epochs > scheduler.tMax) {
+      // More epochs than the saved schedule planned: a warm restart, a new cosine cycle from the base
+      // rate over the remaining epochs (continuing the old curve would raise the rate again).
+      for (const g of optimizer.paramGroups) g.lr = cfg.lr;
+      scheduler = new optim.CosineAnnealingLR(optimizer, cfg.epochs - initialEpoch);
+      console.log(`a new cosine cycle from lr ${cfg.lr} over epochs ${initialEpoch + 1}-${cfg.epochs}`);
+    }
     console.log(`resumed from ${opts.resume} after epoch ${initialEpoch}`);
   }
   console.log(model.toString());

@@ -1,7 +1,7 @@
 /**
  * Trains a 2-H-1 sigmoid network on XOR and prints the error as it goes, then the truth table.
  *
- *   node build/examples/xor/main.js [--epochs 10000] [--lr 0.1] [--threshold 0.05] [--seed 0]
+ *   node build/examples/xor/main.js [--epochs 10000] [--lr 0.1] [--threshold 0.05] [--seed 3]
  *                                   [--hidden 2] [--log-every 1000] [--json]
  */
 import { parseArgs } from 'node:util';

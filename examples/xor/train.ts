@@ -60,7 +60,7 @@ export const XOR_DEFAULTS = {
   epochs: 10_000,
   lr: 0.1,
   threshold: 0.05,
-  seed: 0,
+  seed: 3,
   hidden: 2,
   logEvery: 1000,
 } as const;

@@ -51,8 +51,14 @@ function sweep(
       }
       return;
     }
-    const gg = createGraph ? g : g.detach();
-    leaf.grad = leaf.grad ? noGradUnless(createGraph, () => add(leaf.grad!, gg)) : gg;
+    if (leaf.grad) {
+      leaf.grad = noGradUnless(createGraph, () => add(leaf.grad!, createGraph ? g : g.detach()));
+    } else {
+      // A gradient passed through unchanged (add, reshape, ...) can share storage with another
+      // leaf's or the caller's tensor: .grad gets storage of its own, as PyTorch's AccumulateGrad does,
+      // so that in-place updates of one gradient (clipping, zeroing) cannot change another.
+      leaf.grad = createGraph ? g : new Tensor(g.storage.backend.cast(g.storage, g.dtype), g.shape);
+    }
   };
 
   // Every node reachable from the roots (iteratively: graphs of long sequences are deeper than the
@@ -166,7 +172,11 @@ function sweep(
       for (const [i, ref] of node.retained) {
         const t = ref.deref();
         if (t)
-          t.grad = t.grad ? noGrad(() => add(t.grad!, grads[i])) : createGraph ? grads[i] : grads[i].detach();
+          t.grad = t.grad
+            ? noGrad(() => add(t.grad!, grads[i]))
+            : createGraph
+              ? grads[i]
+              : new Tensor(grads[i].storage.backend.cast(grads[i].storage, grads[i].dtype), grads[i].shape);
       }
     }
     if (!run.has(node)) return;

@@ -4,6 +4,7 @@ import type { DType } from '../tensor/dtype.js';
 import { isFloating } from '../tensor/dtype.js';
 import { DTypeError, fmtShape } from '../tensor/errors.js';
 import { broadcastShapes } from '../tensor/shape.js';
+import { zerosLike } from '../tensor/create.js';
 import { Tensor } from '../tensor/tensor.js';
 import { sumToShape } from './broadcast.js';
 import type { TensorLike } from './util.js';
@@ -135,7 +136,7 @@ function zeroMask(t: Tensor): Tensor {
 
 /** d(xʸ)/dx = y·xʸ⁻¹, taken as 0 where y = 0 (PyTorch's rule; y·x⁻¹ would be 0·∞ at x = 0). */
 function powBaseGrad(x: Tensor, y: Tensor, b: TensorLike): Tensor {
-  if (typeof b === 'number') return b === 0 ? zerosOf(x) : mul(pow(x, b - 1), b);
+  if (typeof b === 'number') return b === 0 ? zerosLike(x) : mul(pow(x, b - 1), b);
   // y + [y = 0] is y except 1 where y = 0, so x^(that − 1) stays finite there and the product is 0.
   return mul(y, pow(x, sub(add(y, zeroMask(y)), 1)));
 }
@@ -143,10 +144,6 @@ function powBaseGrad(x: Tensor, y: Tensor, b: TensorLike): Tensor {
 /** d(xʸ)/dy = xʸ·ln x, with ln taken at x + [x = 0] so that the zeros give 0, not 0·(−∞). */
 function powExponentGrad(x: Tensor, out: Tensor): Tensor {
   return mul(out, log(add(x, zeroMask(x))));
-}
-
-function zerosOf(t: Tensor): Tensor {
-  return new Tensor(t.storage.backend.fill(t.numel(), 0, t.dtype), t.shape);
 }
 
 function dtypeName(t: TensorLike): string {

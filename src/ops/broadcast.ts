@@ -1,7 +1,7 @@
 import { record } from '../autograd/record.js';
 import { ShapeError, fmtShape } from '../tensor/errors.js';
 import type { Shape } from '../tensor/shape.js';
-import { broadcastShapes, shapesEqual } from '../tensor/shape.js';
+import { broadcastShapes, checkShape, shapesEqual } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 
 /** Sums a gradient back to the shape an operand had before broadcasting. */
@@ -23,6 +23,7 @@ export function sumToShape(g: Tensor, shape: Shape): Tensor {
 /** Broadcasts to a shape by NumPy rules (a copy: storages are contiguous). */
 export function broadcastTo(x: Tensor, shape: Shape): Tensor {
   if (shapesEqual(x.shape, shape)) return x;
+  checkShape('broadcastTo', shape);
   const out = broadcastShapes('broadcastTo', x.shape, shape);
   if (!shapesEqual(out, shape)) {
     throw new ShapeError(`broadcastTo: cannot broadcast shape ${fmtShape(x.shape)} to ${fmtShape(shape)}`);

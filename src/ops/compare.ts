@@ -54,13 +54,16 @@ function winnerWeight(op: 'gt' | 'lt', x: Tensor, y: Tensor): Tensor {
 
 function extremum(op: 'maximum' | 'minimum', a: TensorLike, b: TensorLike): Tensor {
   const [x, y, out] = binaryKernel(op, a, b);
-  const w = winnerWeight(op === 'maximum' ? 'gt' : 'lt', x, y);
   return record(
     op,
     [x, y],
     out,
-    (g) => [sumToShape(mul(g, w), x.shape), sumToShape(mul(g, sub(1, w)), y.shape)],
-    [w],
+    (g) => {
+      // The weights are built here, not in the forward: forwards under noGrad pay nothing for them.
+      const w = winnerWeight(op === 'maximum' ? 'gt' : 'lt', x, y);
+      return [sumToShape(mul(g, w), x.shape), sumToShape(mul(g, sub(1, w)), y.shape)];
+    },
+    [x, y],
   );
 }
 
@@ -110,21 +113,20 @@ export function clamp(x: Tensor, min?: TensorLike | null, max?: TensorLike | nul
     if (max !== undefined && max !== null) res = where(gt(res, max), max, res);
     return res;
   }
+  const hasMin = min !== undefined && min !== null;
+  const hasMax = max !== undefined && max !== null;
   let out = x;
-  let pass: Tensor | null = null;
-  const both = (m: Tensor) => (pass ? logicalAnd(pass, m) : m);
-  if (min !== undefined && min !== null) {
-    out = binaryKernel('maximum', out, min)[2];
-    pass = both(binaryKernel('ge', x, min, undefined, 'bool')[2]);
-  }
-  if (max !== undefined && max !== null) {
-    out = binaryKernel('minimum', out, max)[2];
-    pass = both(binaryKernel('le', x, max, undefined, 'bool')[2]);
-  }
-  const mask = pass!;
+  if (hasMin) out = binaryKernel('maximum', out, min)[2];
+  if (hasMax) out = binaryKernel('minimum', out, max)[2];
+  // The gradient passes where min ≤ x ≤ max (built only when a backward asks for it).
+  const inside = (): Tensor => {
+    const lo = hasMin ? binaryKernel('ge', x, min, undefined, 'bool')[2] : null;
+    const hi = hasMax ? binaryKernel('le', x, max, undefined, 'bool')[2] : null;
+    return lo && hi ? logicalAnd(lo, hi) : (lo ?? hi)!;
+  };
   const res = new Tensor(out.storage, out.shape);
-  if (res.dtype !== x.dtype) return where(mask, x, out); // a float bound on an int tensor promotes
-  return record('clamp', [x], res, (g) => [where(mask, g, 0)], [mask]);
+  if (res.dtype !== x.dtype) return where(inside(), x, out); // a float bound on an int tensor promotes
+  return record('clamp', [x], res, (g) => [where(inside(), g, 0)], [x]);
 }
 
 declare module '../tensor/tensor.js' {

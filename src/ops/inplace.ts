@@ -9,6 +9,7 @@ import { broadcastTo } from './broadcast.js';
 import { clamp } from './compare.js';
 import { clone } from './convert.js';
 import type { TensorLike } from './util.js';
+import { stridedCopies } from './strided.js';
 import { asTensor } from './util.js';
 
 /**
@@ -17,6 +18,14 @@ import { asTensor } from './util.js';
  * recording, x takes over the result's place in the graph.
  */
 function inplace(op: string, x: Tensor, others: readonly TensorLike[], fn: (self: Tensor) => Tensor): Tensor {
+  if (stridedCopies.has(x.storage)) {
+    throw new ShapeError(
+      `${op}: this tensor (shape ${fmtShape(x.shape)}) came from select/narrow/slice/index/permute/transpose/` +
+        'expand/flip, which return copies in chainrule (views in PyTorch), so an in-place update would not reach ' +
+        'the tensor it was taken from; use an out-of-place op (e.g. where, maskedFill, scatterAdd), or clone() it ' +
+        'first if you mean to change the copy',
+    );
+  }
   const recording =
     isGradEnabled() && (x.requiresGrad || others.some((o) => o instanceof Tensor && o.requiresGrad));
   if (recording && x.isLeaf && x.requiresGrad) {

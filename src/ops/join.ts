@@ -123,7 +123,7 @@ function splitBySizes(x: Tensor, d: number, sizes: readonly number[]): Tensor[] 
 }
 
 /**
- * Splits into views along dim: a number is the size of every chunk (the last may be smaller), an
+ * Splits into pieces (copies) along dim: a number is the size of every chunk (the last may be smaller), an
  * array lists the sizes, which must sum to the size of the dim (PyTorch's split).
  */
 export function split(x: Tensor, splitSizeOrSections: number | readonly number[], dim = 0): Tensor[] {

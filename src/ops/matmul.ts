@@ -4,7 +4,7 @@ import { broadcastShapes } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { sumToShape } from './broadcast.js';
 import { squeeze, unsqueeze } from './shape.js';
-import { checkSameBackend } from './util.js';
+import { checkSameBackend, checkTensor } from './util.js';
 
 /**
  * op(A)·op(B) over the last two dims, batch dims broadcast; op transposes when the flag is set,
@@ -42,6 +42,8 @@ export function mm(a: Tensor, b: Tensor, transA = false, transB = false): Tensor
 
 /** PyTorch's matmul: dot for vectors, matrix product, batched and broadcast for more dims. */
 export function matmul(a: Tensor, b: Tensor): Tensor {
+  checkTensor('matmul', a, 'the first argument');
+  checkTensor('matmul', b, 'the second argument');
   checkSameBackend('matmul', [a, b]);
   if (a.dtype !== b.dtype) {
     throw new DTypeError(
@@ -52,6 +54,14 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   if (a.ndim === 0 || b.ndim === 0) {
     throw new ShapeError(
       `matmul: both arguments need at least 1 dim, got shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`,
+    );
+  }
+  // Checked here too, so that the message shows the caller's shapes rather than unsqueezed ones.
+  const k1 = a.shape[a.ndim - 1];
+  const k2 = b.ndim === 1 ? b.shape[0] : b.shape[b.ndim - 2];
+  if (k1 !== k2) {
+    throw new ShapeError(
+      `matmul: shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} do not match (${k1} vs ${k2})`,
     );
   }
   const x = a.ndim === 1 ? unsqueeze(a, 0) : a;

@@ -1,7 +1,7 @@
 import { record } from '../autograd/record.js';
 import { IndexError, ShapeError, fmtShape } from '../tensor/errors.js';
 import type { Shape } from '../tensor/shape.js';
-import { normalizeDim, normalizeDims, shapesEqual, sizeOf, stridesOf } from '../tensor/shape.js';
+import { checkShape, normalizeDim, normalizeDims, shapesEqual, sizeOf, stridesOf } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { broadcastTo } from './broadcast.js';
 import { asStrided } from './strided.js';
@@ -110,6 +110,7 @@ export function expand(x: Tensor, shape: Shape): Tensor {
       throw new ShapeError(`expand: -1 is not allowed in a new leading dim (shape ${fmtShape(shape)})`);
     return x.shape[i - lead];
   });
+  checkShape('expand', target);
   x.shape.forEach((d, i) => {
     if (d !== 1 && d !== target[lead + i]) {
       throw new ShapeError(

@@ -35,6 +35,8 @@ export function slice(x: Tensor, dim: number, start?: number | null, end?: numbe
   const n = x.shape[d];
   const clampIdx = (v: number | null | undefined, dflt: number): number => {
     if (v === undefined || v === null) return dflt;
+    if (!Number.isInteger(v))
+      throw new IndexError(`slice: bounds must be integers, got ${v} (shape ${fmtShape(x.shape)})`);
     const w = v < 0 ? v + n : v;
     return Math.min(Math.max(w, 0), n);
   };
@@ -119,6 +121,10 @@ export function index(x: Tensor, ...specs: IndexSpec[]): Tensor {
   for (const s of full) {
     if (typeof s === 'number') {
       out = select(out, dim, s);
+    } else if (typeof s !== 'string' && !Array.isArray(s)) {
+      throw new IndexError(
+        `index: unsupported index ${JSON.stringify(s)} (use numbers, 'start:end:step' strings, [start, end, step] or '...')`,
+      );
     } else {
       const [a, b, c] = typeof s === 'string' ? parseSlice(s) : [s[0] ?? null, s[1] ?? null, s[2] ?? 1];
       out = slice(out, dim, a, b, c);

@@ -21,6 +21,7 @@ function stableShift(x: Tensor, dims: readonly number[]): Tensor {
 export function softmax(x: Tensor, dim: number): Tensor {
   checkFloating('softmax', x);
   const d = normalizeDim('softmax', dim, x.ndim, x.shape);
+  if (x.numel() === 0) return mul(x, 1);
   const out = noGrad(() => {
     const e = exp(sub(x, stableShift(x, [d])));
     return div(e, sum(e, d, true));
@@ -33,6 +34,7 @@ export function softmax(x: Tensor, dim: number): Tensor {
 export function logSoftmax(x: Tensor, dim: number): Tensor {
   checkFloating('logSoftmax', x);
   const d = normalizeDim('logSoftmax', dim, x.ndim, x.shape);
+  if (x.numel() === 0) return mul(x, 1);
   const out = noGrad(() => {
     const shifted = sub(x, stableShift(x, [d]));
     return sub(shifted, log(sum(exp(shifted), d, true)));

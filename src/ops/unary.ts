@@ -1,6 +1,7 @@
 import type { UnaryOp } from '../backend/backend.js';
 import { record } from '../autograd/record.js';
 import { isFloating } from '../tensor/dtype.js';
+import { zerosLike } from '../tensor/create.js';
 import { Tensor } from '../tensor/tensor.js';
 import { binaryKernel, div, mul, neg, sub } from './arith.js';
 import type { TensorLike } from './util.js';
@@ -19,13 +20,9 @@ function unary(op: UnaryOp, floatOnly: boolean, derivative: Derivative | null): 
     const out = new Tensor(x.storage.backend.unary(op, x.storage, x.dtype), x.shape);
     if (!isFloating(x.dtype)) return out;
     // Piecewise constant: the gradient is zeros (as in PyTorch), not missing.
-    if (derivative === null) return record(op, [x], out, () => [zerosOf(x)]);
+    if (derivative === null) return record(op, [x], out, () => [zerosLike(x)]);
     return record(op, [x], out, (g) => [derivative(g, x, out)], [x, out]);
   };
-}
-
-function zerosOf(t: Tensor): Tensor {
-  return new Tensor(t.storage.backend.fill(t.numel(), 0, t.dtype), t.shape);
 }
 
 const SQRT_PI = Math.sqrt(Math.PI);

@@ -4,6 +4,7 @@ import { isFloating } from '../tensor/dtype.js';
 import { AutogradError, DTypeError, IndexError, ShapeError, fmtShape } from '../tensor/errors.js';
 import { shapesEqual } from '../tensor/shape.js';
 import type { NestedArray } from '../tensor/tensor.js';
+import { fullLike } from '../tensor/create.js';
 import { Tensor } from '../tensor/tensor.js';
 
 /** Per-parameter optimizer state under PyTorch's names (`step`, `exp_avg`, `momentum_buffer`, ...). */
@@ -43,9 +44,8 @@ export interface OptimizerStateDict {
 }
 
 /** A tensor of p's shape, dtype and backend filled with one value. */
-export function filledLike(p: Tensor, value: number): Tensor {
-  return new Tensor(p.storage.backend.fill(p.numel(), value, p.dtype), p.shape);
-}
+/** A tensor of p's shape, dtype and backend filled with value. */
+export const filledLike = (p: Tensor, value: number): Tensor => fullLike(p, value);
 
 function copyOption(v: unknown): unknown {
   return Array.isArray(v) ? [...v] : v;

@@ -122,16 +122,18 @@ export function ones(shape: Shape, opts: TensorOptions = {}): Tensor {
   return full(shape, 1, { dtype: 'float32', ...opts });
 }
 
+/** A tensor of t's shape filled with value, on t's backend (not the current default one). */
 export function fullLike(t: Tensor, value: number | boolean, opts: TensorOptions = {}): Tensor {
-  return full(t.shape, value, { dtype: t.dtype, ...opts });
+  const dtype = assertDType(opts.dtype ?? t.dtype);
+  return finish(new Tensor(t.storage.backend.fill(t.numel(), Number(value), dtype), t.shape), opts);
 }
 
 export function zerosLike(t: Tensor, opts: TensorOptions = {}): Tensor {
-  return full(t.shape, 0, { dtype: t.dtype, ...opts });
+  return fullLike(t, 0, opts);
 }
 
 export function onesLike(t: Tensor, opts: TensorOptions = {}): Tensor {
-  return full(t.shape, 1, { dtype: t.dtype, ...opts });
+  return fullLike(t, 1, opts);
 }
 
 /**

@@ -64,6 +64,6 @@ export function castScalar(value: number, dtype: DType): number {
     case 'int32':
       return Math.trunc(value) | 0;
     case 'bool':
-      return value ? 1 : 0;
+      return value !== 0 ? 1 : 0; // NaN is true, as in PyTorch
   }
 }

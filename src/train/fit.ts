@@ -113,15 +113,16 @@ export async function fit(
       opts.optimizer.zeroGrad();
       const out = model.forward(x) as Tensor;
       const loss = callLoss(opts.lossFn, out, y);
-      loss.backward();
-      opts.optimizer.step();
-      const b = batchSize(x);
       const lv = loss.item() as number;
+      // Checked before the step, so that the weights are still those that gave a finite loss.
       if (!Number.isFinite(lv)) {
         throw new ChainruleError(
           `fit: the loss became ${lv} at epoch ${epoch}, batch ${batch}; lower the learning rate or run with detectAnomaly(true) to find the op`,
         );
       }
+      loss.backward();
+      opts.optimizer.step();
+      const b = batchSize(x);
       sums.loss += lv * b;
       for (const m of metrics) sums[metricName(m)] += noGrad(() => metricFn(m)(out, y)) * b;
       n += b;

@@ -54,7 +54,8 @@ export class JsBackend implements Backend {
     const [s, v] = this.make(dtype, x.size);
     const src = vals(x);
     if (dtype === 'int32') for (let i = 0; i < src.length; i++) v[i] = Math.trunc(src[i]);
-    else if (dtype === 'bool') for (let i = 0; i < src.length; i++) v[i] = src[i] ? 1 : 0;
+    else if (dtype === 'bool')
+      for (let i = 0; i < src.length; i++) v[i] = src[i] !== 0 ? 1 : 0; // NaN is true
     else v.set(src);
     return s;
   }

@@ -80,7 +80,7 @@ export class WasmBackend implements Backend {
     return this.parallel.whenReady();
   }
 
-  threadStats(): { workers: number; ready: number; jobs: number } {
+  threadStats(): { workers: number; ready: number; jobs: number; wakes: number } {
     return this.parallel.stats();
   }
 
@@ -161,7 +161,18 @@ export class WasmBackend implements Backend {
     const pb = this.p(b);
     const { rows, cols, aRow, aCol, bRow, bCol } = plan;
     for (const [oa, ob, oo] of plan.blocks) {
-      this.parallel.binary(code!, pa + 4 * oa, pb + 4 * ob, out.ptr + 4 * oo, rows, cols, aRow, aCol, bRow, bCol);
+      this.parallel.binary(
+        code!,
+        pa + 4 * oa,
+        pb + 4 * ob,
+        out.ptr + 4 * oo,
+        rows,
+        cols,
+        aRow,
+        aCol,
+        bRow,
+        bCol,
+      );
     }
     return out;
   }

@@ -5,10 +5,11 @@ import { FN } from './worker-loop.js';
 
 /**
  * Work per thread below which a kernel is not split: each part must outweigh the hand-off (about
- * a µs when the workers spin) and, for GEMM, a second packing of B. GEMM counts multiply-adds
- * (2^17 ≈ 6 µs at 40 GFLOP/s), elementwise kernels elements. Tests lower them.
+ * a µs when the worker spins, tens of µs when it must be woken) and, for GEMM, a second packing of
+ * B. GEMM counts multiply-adds (2^20 ≈ 50 µs at 40 GFLOP/s), elementwise kernels elements. So the
+ * small networks where per-op overhead dominates stay on one thread. Tests lower them.
  */
-export const grains = { gemm: 2 ** 17, elementwise: 2 ** 14 };
+export const grains = { gemm: 2 ** 20, elementwise: 2 ** 17 };
 
 /** Splits [0, total) into `parts` ranges whose inner bounds are multiples of `align`. */
 export function splitRange(total: number, parts: number, align: number): number[] {
@@ -51,7 +52,19 @@ export class Parallel {
         return;
       }
       const r = splitRange(M, parts, 4);
-      const jobs = workers.map((_, j) => [a, b, c, M, N, K, tA, tB, r[j + 1], r[j + 2], scratch + bytes * (j + 1)]);
+      const jobs = workers.map((_, j) => [
+        a,
+        b,
+        c,
+        M,
+        N,
+        K,
+        tA,
+        tB,
+        r[j + 1],
+        r[j + 2],
+        scratch + bytes * (j + 1),
+      ]);
       this.pool!.run(FN.gemm, workers, jobs, () => this.k.gemm(a, b, c, M, N, K, tA, tB, 0, r[1], scratch));
     } finally {
       this.heap.free(scratch, bytes * parts);
@@ -105,7 +118,13 @@ export class Parallel {
     const [workers, parts] = this.plan(Math.min(Math.floor((rows * cols) / grains.elementwise), rows));
     if (parts === 1) return this.k.reduce_rows(code, x, out, rows, cols);
     const r = splitRange(rows, parts, 1);
-    const jobs = workers.map((_, j) => [code, x + 4 * r[j + 1] * cols, out + 4 * r[j + 1], r[j + 2] - r[j + 1], cols]);
+    const jobs = workers.map((_, j) => [
+      code,
+      x + 4 * r[j + 1] * cols,
+      out + 4 * r[j + 1],
+      r[j + 2] - r[j + 1],
+      cols,
+    ]);
     this.pool!.run(FN.reduceRows, workers, jobs, () => this.k.reduce_rows(code, x, out, r[1], cols));
   }
 
@@ -116,9 +135,10 @@ export class Parallel {
   }
 
   /** Workers started and ready, and the jobs they were given (for tests and diagnostics). */
-  stats(): { workers: number; ready: number; jobs: number } {
+  stats(): { workers: number; ready: number; jobs: number; wakes: number } {
     const p = this.pool;
-    return { workers: p?.size ?? 0, ready: p?.readyWorkers().length ?? 0, jobs: p?.jobs ?? 0 };
+    const ready = p?.readyWorkers().length ?? 0;
+    return { workers: p?.size ?? 0, ready, jobs: p?.jobs ?? 0, wakes: p?.wakes ?? 0 };
   }
 
   /** Stops the workers (they start again at the next large kernel if threads are set). */

@@ -81,9 +81,12 @@ export function threadSettings(): Readonly<typeof config> {
   return config;
 }
 
-/** How long an idle worker spins before it sleeps, and the main thread before it sleeps on a worker. */
-const WORKER_SPIN_US = 500;
-const MAIN_SPIN_US = 2000;
+/**
+ * How long (µs) an idle worker spins before it sleeps, and the calling thread before it sleeps on a
+ * worker. Read when a pool starts. Short for workers: long enough for back-to-back kernels, while
+ * on a machine whose two vCPUs share a core a spinning worker halved the calling thread's GEMM.
+ */
+export const spinMicros = { worker: 100, main: 1000 };
 
 /**
  * Worker threads that run the kernels' module on the backend's shared memory. A job is posted
@@ -102,6 +105,8 @@ export class ThreadPool {
   private canWait = true;
   /** Jobs handed to workers so far. */
   jobs = 0;
+  /** Of which the worker was asleep (a slow hand-off). */
+  wakes = 0;
 
   constructor(
     heap: WasmHeap,
@@ -110,8 +115,8 @@ export class ThreadPool {
     factory: WorkerFactory,
     cores: number,
   ) {
-    const spin = size + 1 <= cores ? WORKER_SPIN_US : 0;
-    this.mainSpin = size + 1 <= cores ? MAIN_SPIN_US : 0;
+    const spin = size + 1 <= cores ? spinMicros.worker : 0;
+    this.mainSpin = size + 1 <= cores ? spinMicros.main : 0;
     // Never freed: a worker that has not yet seen QUIT must never read the block reused as data.
     const control = heap.alloc(size * SLOT_BYTES);
     this.ctl = new Int32Array(heap.memory.buffer, control, size * SLOT_INTS).fill(0);
@@ -153,13 +158,16 @@ export class ThreadPool {
   run(fn: number, workers: readonly number[], jobs: readonly number[][], own: () => void): void {
     for (let j = 0; j < jobs.length; j++) this.post(workers[j], fn, jobs[j]);
     this.jobs += jobs.length;
+    let ownError: unknown = null;
     try {
       own();
-    } finally {
-      let failed = false;
-      for (let j = 0; j < jobs.length; j++) failed = this.await(workers[j]) || failed;
-      if (failed) throw new BackendError('wasm: a kernel failed on a worker thread');
+    } catch (e) {
+      ownError = e;
     }
+    let failed = false;
+    for (let j = 0; j < jobs.length; j++) failed = this.await(workers[j]) || failed;
+    if (ownError !== null) throw ownError;
+    if (failed) throw new BackendError('wasm: a kernel failed on a worker thread');
   }
 
   /** Tells the workers to quit and terminates them; the pool is unusable afterwards. */
@@ -178,7 +186,10 @@ export class ThreadPool {
     for (let k = 0; k < args.length; k++) ctl[base + W.args + k] = args[k];
     // The atomic store orders the plain writes above before it (sequentially consistent).
     Atomics.store(ctl, base + W.seq, ++this.seq[i]);
-    if (Atomics.load(ctl, base + W.sleeping) === 1) Atomics.notify(ctl, base + W.seq);
+    if (Atomics.load(ctl, base + W.sleeping) === 1) {
+      Atomics.notify(ctl, base + W.seq);
+      this.wakes++;
+    }
   }
 
   /** Waits for worker i's last job; true if it threw. */

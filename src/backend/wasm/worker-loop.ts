@@ -80,7 +80,19 @@ export function runWorker(init: WorkerInit): void {
     const fn = ctl[W.fn];
     if (fn === QUIT) return;
     try {
-      fns[fn](ctl[a], ctl[a + 1], ctl[a + 2], ctl[a + 3], ctl[a + 4], ctl[a + 5], ctl[a + 6], ctl[a + 7], ctl[a + 8], ctl[a + 9], ctl[a + 10]);
+      fns[fn](
+        ctl[a],
+        ctl[a + 1],
+        ctl[a + 2],
+        ctl[a + 3],
+        ctl[a + 4],
+        ctl[a + 5],
+        ctl[a + 6],
+        ctl[a + 7],
+        ctl[a + 8],
+        ctl[a + 9],
+        ctl[a + 10],
+      );
       ctl[W.error] = 0;
     } catch {
       ctl[W.error] = 1;
