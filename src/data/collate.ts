@@ -1,8 +1,6 @@
 /** Turning a list of samples into a batch (PyTorch's default_collate). */
 import { IndexError } from '../tensor/errors.js';
 import { tensor } from '../tensor/create.js';
-import type { Generator } from '../tensor/random.js';
-import { defaultGenerator } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
 import { stack } from '../ops/join.js';
 
@@ -85,17 +83,4 @@ function collate(samples: readonly unknown[], path: string): unknown {
   return [...samples];
 }
 
-/**
- * A random permutation of 0 … n−1 drawn on the host: the same Fisher–Yates draws as randperm, so
- * randperm(n, { generator }) and a loader's epoch order agree for the same generator state.
- */
-export function permutation(n: number, generator: Generator = defaultGenerator): number[] {
-  const v = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = generator.nextInt(0, i + 1);
-    const tmp = v[i];
-    v[i] = v[j];
-    v[j] = tmp;
-  }
-  return v;
-}
+export { permutation } from '../tensor/random.js';

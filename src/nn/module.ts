@@ -1,4 +1,5 @@
 import { noGrad } from '../autograd/grad-mode.js';
+import { zeroGrads } from '../autograd/zero-grad.js';
 import type { DType } from '../tensor/dtype.js';
 import { isFloating } from '../tensor/dtype.js';
 import { ChainruleError, ShapeError, fmtShape } from '../tensor/errors.js';
@@ -143,10 +144,7 @@ export abstract class Module {
 
   /** Clears the gradients of all parameters (to null, as PyTorch's default setToNone). */
   zeroGrad(setToNone = true): void {
-    for (const p of this.parameters()) {
-      if (setToNone || !p.grad) p.grad = null;
-      else noGrad(() => p.grad!.zero_());
-    }
+    zeroGrads(this.parameters(), setToNone);
   }
 
   requiresGrad_(on = true): this {

@@ -80,11 +80,11 @@ function viewedLeaf(x: Tensor): Tensor | null {
   return null;
 }
 
+/** A copy of x's values that stands in x's place in the graph (x itself is a non-leaf here). */
 function frozenAlias(x: Tensor): Tensor {
   const copy = new Tensor(x.storage.backend.cast(x.storage, x.dtype), x.shape);
   copy.gradFn = x.gradFn;
   copy.outputIndex = x.outputIndex;
-  if (x.requiresGrad && !x.gradFn) return x; // leaf: never reached (refused above)
   if (x.requiresGrad) copy.requiresGrad = true;
   return copy;
 }

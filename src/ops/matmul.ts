@@ -3,7 +3,7 @@ import { DTypeError, ShapeError, fmtShape } from '../tensor/errors.js';
 import { broadcastShapes } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { sumToShape } from './broadcast.js';
-import { squeeze, unsqueeze } from './shape.js';
+import { reshape, squeeze, unsqueeze } from './shape.js';
 import { checkSameBackend, checkTensor } from './util.js';
 
 /**
@@ -11,6 +11,13 @@ import { checkSameBackend, checkTensor } from './util.js';
  * without copying. Backward passes are products of the same kind, so second derivatives work.
  */
 export function mm(a: Tensor, b: Tensor, transA = false, transB = false): Tensor {
+  if (a.ndim > 2 && b.ndim === 2 && !transA && a.numel() > 0) {
+    // A batch of rows times one matrix (a Linear layer on [B, T, C]) is one big product: fold the
+    // batch dims into the rows instead of running (and packing the matrix) once per batch entry.
+    const rows = reshape(a, [-1, a.shape[a.ndim - 1]]);
+    const out = mm(rows, b, false, transB);
+    return reshape(out, [...a.shape.slice(0, -1), out.shape[1]]);
+  }
   const M = transA ? a.shape[a.ndim - 1] : a.shape[a.ndim - 2];
   const K = transA ? a.shape[a.ndim - 2] : a.shape[a.ndim - 1];
   const K2 = transB ? b.shape[b.ndim - 1] : b.shape[b.ndim - 2];

@@ -141,7 +141,7 @@ function argExtremum(
       : r;
   }
   const d = normalizeDim(op, dim, x.ndim, x.shape);
-  if (x.ndim === 0) return new Tensor(x.storage.backend.fill(1, 0, 'int32'), keepdim ? [] : []);
+  if (x.ndim === 0) return new Tensor(x.storage.backend.fill(1, 0, 'int32'), []);
   checkNonEmpty(op, x, [d]);
   const keep = x.shape.map((s, i) => (i === d ? 1 : s));
   const idx = new Tensor(x.storage.backend.argReduce(op, x.storage, x.shape, d), keep);

@@ -7,10 +7,6 @@ import { Tensor } from '../tensor/tensor.js';
 /** What ops accept where a tensor is expected: a tensor, or a number/boolean (a 0-d tensor). */
 export type TensorLike = Tensor | number | boolean;
 
-export function isTensor(x: unknown): x is Tensor {
-  return x instanceof Tensor;
-}
-
 export function checkTensor(op: string, x: unknown, what = 'input'): Tensor {
   if (!(x instanceof Tensor)) {
     throw new DTypeError(`${op}: expected ${what} to be a Tensor, got ${x === null ? 'null' : typeof x}`);

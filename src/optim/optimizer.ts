@@ -4,6 +4,7 @@ import { isFloating } from '../tensor/dtype.js';
 import { AutogradError, DTypeError, IndexError, ShapeError, fmtShape } from '../tensor/errors.js';
 import { shapesEqual } from '../tensor/shape.js';
 import type { NestedArray } from '../tensor/tensor.js';
+import { zeroGrads } from '../autograd/zero-grad.js';
 import { fullLike } from '../tensor/create.js';
 import { Tensor } from '../tensor/tensor.js';
 
@@ -112,17 +113,10 @@ export abstract class Optimizer<O extends OptimizerOptions = OptimizerOptions> {
 
   /** Clears the gradients: to null by default (PyTorch 2's setToNone), else to zeros in place. */
   zeroGrad(setToNone = true): void {
-    for (const g of this.paramGroups) {
-      for (const p of g.params) {
-        if (!p.grad) continue;
-        if (setToNone) {
-          p.grad = null;
-        } else {
-          if (p.grad.gradFn) p.grad = p.grad.detach();
-          noGrad(() => p.grad!.zero_());
-        }
-      }
-    }
+    zeroGrads(
+      this.paramGroups.flatMap((g) => g.params),
+      setToNone,
+    );
   }
 
   /**

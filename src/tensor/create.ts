@@ -1,6 +1,6 @@
 import { getBackend } from '../backend/backend.js';
 import type { DType, TypedArray } from './dtype.js';
-import { assertDType, dtypeOfTypedArray, isFloating, typedArrayFor } from './dtype.js';
+import { assertDType, dtypeOfTypedArray, typedArrayFor } from './dtype.js';
 import { DTypeError, ShapeError, fmtShape } from './errors.js';
 import type { Shape } from './shape.js';
 import { checkShape, sizeOf } from './shape.js';
@@ -193,8 +193,4 @@ export function eye(n: number, m?: number | TensorOptions, opts: TensorOptions =
   const values = typedArrayFor(dtype, n * cols);
   for (let i = 0; i < Math.min(n, cols); i++) values[i * cols + i] = 1;
   return finish(fromTypedArray(values, [n, cols]), o);
-}
-
-export function isFloatingTensor(t: Tensor): boolean {
-  return isFloating(t.dtype);
 }

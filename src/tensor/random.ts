@@ -186,19 +186,23 @@ export function randint(a: number, b: number | Shape, c?: Shape | RandomOptions,
   return fromTypedArray(v, s);
 }
 
-/** A random permutation of 0 … n−1 (int32). */
-export function randperm(n: number, opts: RandomOptions = {}): Tensor {
-  if (!Number.isInteger(n) || n < 0)
-    throw new IndexError(`randperm: n must be a non-negative integer, got ${n}`);
-  const g = opts.generator ?? defaultGenerator;
-  const v = new Int32Array(n);
-  for (let i = 0; i < n; i++) v[i] = i;
+/** A random permutation of 0 … n−1 as plain numbers (Fisher–Yates, the draws randperm makes). */
+export function permutation(n: number, generator: Generator = defaultGenerator): number[] {
+  const v = Array.from({ length: n }, (_, i) => i);
   for (let i = n - 1; i > 0; i--) {
-    const j = g.nextInt(0, i + 1);
+    const j = generator.nextInt(0, i + 1);
     const tmp = v[i];
     v[i] = v[j];
     v[j] = tmp;
   }
+  return v;
+}
+
+/** A random permutation of 0 … n−1 (int32). */
+export function randperm(n: number, opts: RandomOptions = {}): Tensor {
+  if (!Number.isInteger(n) || n < 0)
+    throw new IndexError(`randperm: n must be a non-negative integer, got ${n}`);
+  const v = Int32Array.from(permutation(n, opts.generator ?? defaultGenerator));
   return fromTypedArray(
     opts.dtype && opts.dtype !== 'int32' ? typedArrayFor(opts.dtype, n).map((_, i) => v[i]) : v,
     [n],

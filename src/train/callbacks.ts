@@ -1,3 +1,4 @@
+import { ChainruleError } from '../tensor/errors.js';
 import type { Module } from '../nn/module.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -77,7 +78,7 @@ export class EarlyStopping implements Callback {
   onEpochEnd(epoch: number, logs: EpochLogs, state: TrainState): void {
     const v = logs[this.monitor];
     if (v === undefined) {
-      throw new Error(
+      throw new ChainruleError(
         `EarlyStopping: the monitored value '${this.monitor}' is not logged (available: ${Object.keys(logs).join(', ')})`,
       );
     }
@@ -123,7 +124,7 @@ export class SchedulerStep implements Callback {
     if (this.opts.interval === 'batch') return;
     if (this.opts.monitor) {
       const v = logs[this.opts.monitor];
-      if (v === undefined) throw new Error(`SchedulerStep: '${this.opts.monitor}' is not logged`);
+      if (v === undefined) throw new ChainruleError(`SchedulerStep: '${this.opts.monitor}' is not logged`);
       this.scheduler.step(v);
     } else this.scheduler.step();
   }

@@ -1,5 +1,5 @@
 import type { DType, TypedArray } from '../../tensor/dtype.js';
-import { castScalar, typedArrayFor } from '../../tensor/dtype.js';
+import { castScalar, dtypeOfTypedArray, typedArrayFor } from '../../tensor/dtype.js';
 import type { Shape } from '../../tensor/shape.js';
 import { sizeOf } from '../../tensor/shape.js';
 import type { ArgReduceOp, Backend, BinaryOp, CumulativeOp, ReduceOp, Storage, UnaryOp } from '../backend.js';
@@ -21,15 +21,7 @@ export class JsBackend implements Backend {
   }
 
   upload(values: TypedArray): Storage {
-    const dtype =
-      values instanceof Float32Array
-        ? 'float32'
-        : values instanceof Float64Array
-          ? 'float64'
-          : values instanceof Int32Array
-            ? 'int32'
-            : 'bool';
-    return new JsStorage(this, values, dtype);
+    return new JsStorage(this, values, dtypeOfTypedArray(values));
   }
 
   readSync(x: Storage): TypedArray {
