@@ -38,7 +38,7 @@ async function sameBits(threads: number, fn: () => Tensor): Promise<void> {
   const jobs = b.threadStats().jobs;
   manualSeed(3);
   const many = fn();
-  assert.ok(b.threadStats().jobs > jobs, 'some of the work ran on a worker');
+  assert.ok(b.threadStats().jobs > jobs, 'the work was split');
   assert.deepEqual([...many.shape], [...one.shape]);
   assert.deepEqual(bits(many), bits(one));
 }
@@ -108,8 +108,8 @@ describe('wasm threads', () => {
           const y = tB ? randn([N, K]).t() : randn([K, N]);
           return matmul(x, y);
         }).catch((e: Error) => {
-          // Products of fewer than 8 rows are not split: nothing runs on a worker.
-          if (M < 8 && /ran on a worker/.test(e.message)) return;
+          // Products of fewer than 8 rows are not split.
+          if (M < 8 && /was split/.test(e.message)) return;
           throw new Error(`[${M}, ${N}, ${K}] transA=${tA} transB=${tB}: ${e.message}`);
         });
       }
@@ -149,14 +149,19 @@ describe('wasm threads', () => {
 
   it('a kernel that fails on a worker throws on the calling thread', async () => {
     const heap = new WasmHeap(16, 64);
-    const { module } = loadKernels(heap.memory);
-    const pool = new ThreadPool(heap, module, 1, nodeWorkerFactory, 2);
+    const { module, kernels } = loadKernels(heap.memory);
+    const pool = new ThreadPool(heap, module, 1, nodeWorkerFactory, 2, kernels);
     try {
       assert.equal(await pool.whenReady(), true);
       // exp of 16 elements at the end of the memory and past it: out of bounds.
       const end = heap.capacity - 32;
       assert.throws(
-        () => pool.run(FN.unary, [0], [[4, end, end, 16]], () => undefined),
+        () =>
+          pool.run(FN.unary, [0], [[4, end, end, 16]], () => {
+            // Long enough for the worker to claim the job, rather than this thread running it.
+            const until = Date.now() + 50;
+            while (Date.now() < until);
+          }),
         /^BackendError: wasm: a kernel failed on a worker thread/,
       );
       // The worker survives it.
@@ -165,6 +170,24 @@ describe('wasm threads', () => {
     } finally {
       pool.close();
     }
+  });
+
+  it('a job its worker has not claimed runs on the calling thread', () => {
+    const heap = new WasmHeap(16, 64);
+    const { module, kernels } = loadKernels(heap.memory);
+    // A worker that never starts: every job must be stolen.
+    const idle = () => ({ postMessage: () => undefined, terminate: () => undefined });
+    const pool = new ThreadPool(heap, module, 1, idle, 2, kernels);
+    const x = heap.alloc(64);
+    const out = heap.alloc(64);
+    heap.f32.set([0, 1, -2, 3, 0.5, -0.5, 10, -10], x / 4);
+    pool.run(FN.unary, [0], [[4, x + 16, out + 16, 4]], () => kernels.unary(4, x, out, 4));
+    assert.equal(pool.steals, 1);
+    const expected = new Float32Array([0, 1, -2, 3, 0.5, -0.5, 10, -10].map(Math.exp));
+    const got = heap.f32.subarray(out / 4, out / 4 + 8);
+    for (let i = 0; i < 8; i++)
+      assert.ok(Math.abs(got[i] - expected[i]) <= 1e-6 * expected[i], `exp at ${i}`);
+    pool.close();
   });
 
   it('a process that used threads exits by itself', () => {

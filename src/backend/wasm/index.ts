@@ -80,7 +80,7 @@ export class WasmBackend implements Backend {
     return this.parallel.whenReady();
   }
 
-  threadStats(): { workers: number; ready: number; jobs: number; wakes: number } {
+  threadStats(): { workers: number; ready: number; jobs: number; wakes: number; steals: number } {
     return this.parallel.stats();
   }
 

@@ -135,10 +135,10 @@ export class Parallel {
   }
 
   /** Workers started and ready, and the jobs they were given (for tests and diagnostics). */
-  stats(): { workers: number; ready: number; jobs: number; wakes: number } {
+  stats(): { workers: number; ready: number; jobs: number; wakes: number; steals: number } {
     const p = this.pool;
     const ready = p?.readyWorkers().length ?? 0;
-    return { workers: p?.size ?? 0, ready, jobs: p?.jobs ?? 0, wakes: p?.wakes ?? 0 };
+    return { workers: p?.size ?? 0, ready, jobs: p?.jobs ?? 0, wakes: p?.wakes ?? 0, steals: p?.steals ?? 0 };
   }
 
   /** Stops the workers (they start again at the next large kernel if threads are set). */
@@ -165,7 +165,7 @@ export class Parallel {
     if (this.pool && this.pool.size === size) return this.pool;
     this.close();
     const { factory, cores } = threadSettings();
-    if (size > 0) this.pool = new ThreadPool(this.heap, this.module, size, factory!, cores);
+    if (size > 0) this.pool = new ThreadPool(this.heap, this.module, size, factory!, cores, this.k);
     return this.pool;
   }
 

@@ -1,7 +1,7 @@
 import { BackendError } from '../../tensor/errors.js';
 import type { WasmHeap } from './memory.js';
 import type { WorkerInit } from './worker-loop.js';
-import { QUIT, SLOT_BYTES, SLOT_INTS, W, spinUntilChanged } from './worker-loop.js';
+import { EXPORTS, QUIT, SLOT_BYTES, SLOT_INTS, W, spinUntilChanged } from './worker-loop.js';
 
 /**
  * What the pool needs of a worker: Node's worker_threads Worker and a browser's Web Worker both
@@ -83,10 +83,12 @@ export function threadSettings(): Readonly<typeof config> {
 
 /**
  * How long (µs) an idle worker spins before it sleeps, and the calling thread before it sleeps on a
- * worker. Read when a pool starts. Short for workers: long enough for back-to-back kernels, while
- * on a machine whose two vCPUs share a core a spinning worker halved the calling thread's GEMM.
+ * worker. Read when a pool starts. Measured on a 2-vCPU machine: back-to-back kernels hand off in
+ * ~2 µs with a 500 µs spin, but the spin is wall time, so a worker preempted by other processes
+ * still finds it expired and must be woken (~110 µs there under load); and while other processes
+ * hold a core, a spinning worker takes CPU from the calling thread.
  */
-export const spinMicros = { worker: 100, main: 1000 };
+export const spinMicros = { worker: 500, main: 1000 };
 
 /**
  * Worker threads that run the kernels' module on the backend's shared memory. A job is posted
@@ -107,6 +109,10 @@ export class ThreadPool {
   jobs = 0;
   /** Of which the worker was asleep (a slow hand-off). */
   wakes = 0;
+  /** Of which the calling thread ran itself, the worker not having started them. */
+  steals = 0;
+  /** The calling thread's kernels, by code. */
+  private readonly local: ((...args: number[]) => void)[];
 
   constructor(
     heap: WasmHeap,
@@ -114,7 +120,9 @@ export class ThreadPool {
     readonly size: number,
     factory: WorkerFactory,
     cores: number,
+    kernels: Record<(typeof EXPORTS)[number], (...args: number[]) => void>,
   ) {
+    this.local = EXPORTS.map((name) => kernels[name]);
     const spin = size + 1 <= cores ? spinMicros.worker : 0;
     this.mainSpin = size + 1 <= cores ? spinMicros.main : 0;
     // Never freed: a worker that has not yet seen QUIT must never read the block reused as data.
@@ -154,6 +162,8 @@ export class ThreadPool {
   /**
    * Runs kernel `fn` with jobs[i] on worker workers[i] while the calling thread runs `own`, and
    * returns when all are done (also when `own` throws: the jobs may use memory the caller frees).
+   * A job its worker has not claimed by then (preempted, or still waking up) the calling thread
+   * runs itself: the same kernel on the same range, so the result is the same.
    */
   run(fn: number, workers: readonly number[], jobs: readonly number[][], own: () => void): void {
     for (let j = 0; j < jobs.length; j++) this.post(workers[j], fn, jobs[j]);
@@ -165,7 +175,19 @@ export class ThreadPool {
       ownError = e;
     }
     let failed = false;
-    for (let j = 0; j < jobs.length; j++) failed = this.await(workers[j]) || failed;
+    for (let j = 0; j < jobs.length; j++) {
+      const i = workers[j];
+      if (Atomics.compareExchange(this.ctl, i * SLOT_INTS + W.claim, -this.seq[i], 0) === -this.seq[i]) {
+        this.steals++;
+        try {
+          this.local[fn](...jobs[j]);
+        } catch (e) {
+          ownError ??= e;
+        }
+      } else {
+        failed = this.await(i) || failed;
+      }
+    }
     if (ownError !== null) throw ownError;
     if (failed) throw new BackendError('wasm: a kernel failed on a worker thread');
   }
@@ -173,16 +195,20 @@ export class ThreadPool {
   /** Tells the workers to quit and terminates them; the pool is unusable afterwards. */
   close(): void {
     for (let i = 0; i < this.size; i++) {
-      this.post(i, QUIT, []);
+      this.post(i, QUIT, [], false);
       void Promise.resolve(this.workers[i]?.terminate()).catch(() => undefined);
       this.workers[i] = null;
     }
   }
 
-  private post(i: number, fn: number, args: readonly number[]): void {
+  private post(i: number, fn: number, args: readonly number[], ack = true): void {
     const base = i * SLOT_INTS;
     const ctl = this.ctl;
+    // A stolen job is acknowledged by its worker later: it must not read the next job's arguments
+    // (QUIT needs no care: a worker that reads it in place of another job's quits all the same).
+    if (ack && Atomics.load(ctl, base + W.done) !== this.seq[i]) this.await(i);
     ctl[base + W.fn] = fn;
+    ctl[base + W.claim] = -(this.seq[i] + 1);
     for (let k = 0; k < args.length; k++) ctl[base + W.args + k] = args[k];
     // The atomic store orders the plain writes above before it (sequentially consistent).
     Atomics.store(ctl, base + W.seq, ++this.seq[i]);

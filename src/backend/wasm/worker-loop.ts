@@ -28,12 +28,18 @@ export const W = {
   mainSleeping: 7,
   /** The kernel's arguments (all i32), up to 11. */
   args: 8,
+  /**
+   * -seq while job seq is unclaimed; whoever swaps it first runs it: the worker (to seq) or the
+   * main thread (to 0), which so never waits on a worker that has not started its job yet.
+   */
+  claim: 20,
 } as const;
 export const MAX_ARGS = 11;
 /** Kernel codes: the exports a worker can run. */
 export const FN = { gemm: 0, unary: 1, binary: 2, reduceRows: 3 } as const;
 export const QUIT = -1;
-const EXPORTS = ['gemm', 'unary', 'binary', 'reduce_rows'] as const;
+/** The exports by kernel code. */
+export const EXPORTS = ['gemm', 'unary', 'binary', 'reduce_rows'] as const;
 
 export interface WorkerInit {
   module: WebAssembly.Module;
@@ -79,23 +85,25 @@ export function runWorker(init: WorkerInit): void {
     seen = Atomics.load(ctl, W.seq);
     const fn = ctl[W.fn];
     if (fn === QUIT) return;
-    try {
-      fns[fn](
-        ctl[a],
-        ctl[a + 1],
-        ctl[a + 2],
-        ctl[a + 3],
-        ctl[a + 4],
-        ctl[a + 5],
-        ctl[a + 6],
-        ctl[a + 7],
-        ctl[a + 8],
-        ctl[a + 9],
-        ctl[a + 10],
-      );
-      ctl[W.error] = 0;
-    } catch {
-      ctl[W.error] = 1;
+    if (Atomics.compareExchange(ctl, W.claim, -seen, seen) === -seen) {
+      try {
+        fns[fn](
+          ctl[a],
+          ctl[a + 1],
+          ctl[a + 2],
+          ctl[a + 3],
+          ctl[a + 4],
+          ctl[a + 5],
+          ctl[a + 6],
+          ctl[a + 7],
+          ctl[a + 8],
+          ctl[a + 9],
+          ctl[a + 10],
+        );
+        ctl[W.error] = 0;
+      } catch {
+        ctl[W.error] = 1;
+      }
     }
     Atomics.store(ctl, W.done, seen);
     if (Atomics.load(ctl, W.mainSleeping) === 1) Atomics.notify(ctl, W.done);
