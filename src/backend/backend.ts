@@ -141,11 +141,18 @@ export interface Backend {
 }
 
 const registry = new Map<string, () => Backend>();
+const priorities = new Map<string, number>();
 const instances = new Map<string, Backend>();
 let current: Backend | null = null;
 
-export function registerBackend(name: string, factory: () => Backend): void {
+/**
+ * Makes a backend available by name. Without a setBackend call, the first use picks the registered
+ * backend of highest priority that starts here (a WebAssembly backend needs shared memory, which a
+ * page without cross-origin isolation lacks), so the default is the fastest available.
+ */
+export function registerBackend(name: string, factory: () => Backend, priority = 0): void {
   registry.set(name, factory);
+  priorities.set(name, priority);
 }
 
 export function listBackends(): string[] {
@@ -169,10 +176,15 @@ export function setBackend(name: string): Backend {
 }
 
 export function getBackend(): Backend {
-  if (!current) {
-    const first = registry.keys().next();
-    if (first.done) throw new BackendError('no backend is registered');
-    return setBackend(first.value);
+  if (current) return current;
+  const byPriority = listBackends().sort((a, b) => priorities.get(b)! - priorities.get(a)!);
+  if (!byPriority.length) throw new BackendError('no backend is registered');
+  for (const name of byPriority.slice(0, -1)) {
+    try {
+      return setBackend(name);
+    } catch {
+      // Not available in this runtime: try the next one.
+    }
   }
-  return current;
+  return setBackend(byPriority[byPriority.length - 1]);
 }

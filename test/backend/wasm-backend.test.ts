@@ -1,9 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Tensor } from '../../src/index.js';
 import {
   cumsum,
-  getBackend,
   listBackends,
   manualSeed,
   matmul,
@@ -62,9 +62,17 @@ function agreeMm(aShape: number[], bShape: number[], ta: boolean, tb: boolean): 
 const SPECIAL = [0, -0, 1, -1, 0.5, 1e-30, -1e-30, 3.4e38, -3.4e38, Infinity, -Infinity, NaN];
 
 describe('wasm backend: registration', () => {
-  it('is registered after js, which stays the default', () => {
+  it('is the default where it starts, and js is the fallback where it does not', () => {
     assert.deepEqual(listBackends().slice(0, 2), ['js', 'wasm']);
-    assert.equal(getBackend().name, 'js');
+    // A fresh process, so that no test has chosen a backend yet.
+    const entry = new URL('../../src/index.js', import.meta.url).href;
+    const run = (code: string) =>
+      execFileSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8' }).trim();
+    assert.equal(run(`const c = await import('${entry}'); console.log(c.getBackend().name)`), 'wasm');
+    const broken = `const c = await import('${entry}');
+      c.registerBackend('broken', () => { throw new Error('no shared memory'); }, 5);
+      console.log(c.getBackend().name)`;
+    assert.equal(run(broken), 'wasm', 'a backend that fails to start is skipped');
     const be = setBackend('wasm') as WasmBackend;
     assert.equal(be.name, 'wasm');
     assert.ok(be.store.heap.memory.buffer instanceof SharedArrayBuffer, 'one shared memory');

@@ -350,4 +350,4 @@ export class WasmBackend implements Backend {
   }
 }
 
-registerBackend('wasm', () => new WasmBackend());
+registerBackend('wasm', () => new WasmBackend(), 1);
