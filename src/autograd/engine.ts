@@ -1,7 +1,7 @@
 import { AutogradError, fmtShape } from '../tensor/errors.js';
-import { shapesEqual } from '../tensor/shape.js';
+import { shapesEqual, sizeOf } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { onesLike, zeros } from '../tensor/create.js';
+import { onesLike } from '../tensor/create.js';
 import { add } from '../ops/arith.js';
 import { checkAnomaly, isAnomalyEnabled, runBackwardFn } from './anomaly.js';
 import { enableGrad, noGrad } from './grad-mode.js';
@@ -165,7 +165,12 @@ function sweep(
   return captured;
 
   function runNode(node: Node, outGrads: (Tensor | null)[]): void {
-    const grads = outGrads.map((g, i) => g ?? zeros(node.outputs[i].shape, { dtype: node.outputs[i].dtype }));
+    // An output that received no gradient gets zeros, on the backend the output lives on.
+    const grads = outGrads.map((g, i) => {
+      if (g) return g;
+      const o = node.outputs[i];
+      return new Tensor(o.backend.fill(sizeOf(o.shape), 0, o.dtype), o.shape);
+    });
     const captures = captureOutputs.get(node);
     if (captures) for (const [i, t] of captures) captured.set(t, grads[i]);
     if (node.retained) {

@@ -1,3 +1,4 @@
+import type { Backend } from '../backend/backend.js';
 import type { DType } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -26,7 +27,7 @@ export class Node {
     public backwardFn: BackwardFn | null,
     readonly edges: readonly Edge[],
     public saved: readonly SavedRecord[],
-    readonly outputs: readonly { shape: readonly number[]; dtype: DType }[],
+    readonly outputs: readonly { shape: readonly number[]; dtype: DType; backend: Backend }[],
   ) {}
 
   release(): void {

@@ -64,7 +64,7 @@ export function recordMulti(
     backward,
     inputs.map((t) => edgeOf(t, name)),
     saved.map((tensor) => ({ tensor, version: tensor.version })),
-    outputs.map((t) => ({ shape: t.shape, dtype: t.dtype })),
+    outputs.map((t) => ({ shape: t.shape, dtype: t.dtype, backend: t.storage.backend })),
   );
   if (isAnomalyEnabled()) node.forwardStack = forwardStack();
   outputs.forEach((t, i) => {
