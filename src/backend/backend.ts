@@ -59,6 +59,20 @@ export type ReduceOp = 'sum' | 'prod' | 'max' | 'min';
 export type ArgReduceOp = 'argmax' | 'argmin';
 export type CumulativeOp = 'sum' | 'prod';
 
+/** Hyper-parameters of one Adam/AdamW step (see Backend.adamStep). */
+export interface AdamHyper {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** AdamW: p ← p·(1 − lr·weightDecay) instead of adding weightDecay·p to the gradient. */
+  decoupled: boolean;
+  maximize: boolean;
+  /** The step number after this update (1 for the first), for the bias corrections. */
+  step: number;
+}
+
 /**
  * The kernels every backend implements. Shapes are passed explicitly; storages are contiguous and
  * row-major. Inputs of a kernel always share one dtype (the op layer casts first), except where a
@@ -75,6 +89,12 @@ export interface Backend {
   read(x: Storage): Promise<TypedArray>;
   /** Overwrites dst's elements with src's (same size and dtype): the basis of in-place ops. */
   assign(dst: Storage, src: Storage): void;
+  /**
+   * Optional fused optimizer step: updates the parameter p and the moments m, v in place from the
+   * gradient g (one dtype), in the order of PyTorch's single-tensor Adam, with no temporaries.
+   * Optimizers compose ordinary ops where a backend lacks it.
+   */
+  adamStep?(p: Storage, g: Storage, m: Storage, v: Storage, hyper: AdamHyper): void;
 
   fill(size: number, value: number, dtype: DType): Storage;
   cast(x: Storage, dtype: DType): Storage;

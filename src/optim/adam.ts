@@ -35,7 +35,6 @@ function adamUpdate(
   g: ParamGroup<AdamOptions>,
   decoupled: boolean,
 ): void {
-  let gr = g.maximize ? neg(grad) : grad;
   if (st.step === undefined) {
     st.step = 0;
     st.exp_avg = filledLike(p, 0);
@@ -45,6 +44,8 @@ function adamUpdate(
   const step = (st.step as number) + 1;
   st.step = step;
   const [beta1, beta2] = g.betas;
+  if (fusedStep(p, grad, st, g, decoupled, step)) return;
+  let gr = g.maximize ? neg(grad) : grad;
   if (decoupled) p.mul_(1 - g.lr * g.weightDecay);
   else if (g.weightDecay !== 0) gr = add(gr, mul(p, g.weightDecay));
   const expAvg = add(mul(st.exp_avg as Tensor, beta1), mul(gr, 1 - beta1));
@@ -61,6 +62,41 @@ function adamUpdate(
   }
   const denom = add(div(sqrt(second), bc2Sqrt), g.eps);
   p.add_(div(mul(expAvg, -stepSize), denom));
+}
+
+/**
+ * The same update by the backend's fused kernel, in place and without temporaries, where it has one
+ * (not for AMSGrad, whose running maximum the kernel does not keep). Returns false to compose ops.
+ */
+function fusedStep(
+  p: Tensor,
+  grad: Tensor,
+  st: ParamState,
+  g: ParamGroup<AdamOptions>,
+  decoupled: boolean,
+  step: number,
+): boolean {
+  const be = p.storage.backend;
+  const m = st.exp_avg as Tensor;
+  const v = st.exp_avg_sq as Tensor;
+  const same = [grad, m, v].every((t) => t.storage.backend === be && t.dtype === p.dtype);
+  if (!be.adamStep || g.amsgrad || !same) return false;
+  const [beta1, beta2] = g.betas;
+  be.adamStep(p.storage, grad.storage, m.storage, v.storage, {
+    lr: g.lr,
+    beta1,
+    beta2,
+    eps: g.eps,
+    weightDecay: g.weightDecay,
+    decoupled,
+    maximize: g.maximize,
+    step,
+  });
+  // In-place writes: a graph that saved these tensors must notice (version counters).
+  p.storage.version++;
+  m.storage.version++;
+  v.storage.version++;
+  return true;
 }
 
 /** Adam (Kingma & Ba) with L2 weight decay added to the gradient, AMSGrad and maximization. */

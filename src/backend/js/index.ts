@@ -2,8 +2,18 @@ import type { DType, TypedArray } from '../../tensor/dtype.js';
 import { castScalar, dtypeOfTypedArray, typedArrayFor } from '../../tensor/dtype.js';
 import type { Shape } from '../../tensor/shape.js';
 import { sizeOf } from '../../tensor/shape.js';
-import type { ArgReduceOp, Backend, BinaryOp, CumulativeOp, ReduceOp, Storage, UnaryOp } from '../backend.js';
+import type {
+  AdamHyper,
+  ArgReduceOp,
+  Backend,
+  BinaryOp,
+  CumulativeOp,
+  ReduceOp,
+  Storage,
+  UnaryOp,
+} from '../backend.js';
 import { registerBackend } from '../backend.js';
+import { adamLoop } from '../shared/adam.js';
 import { BINARY, UNARY, arithmeticFastPath, binaryLoop, unaryLoop, whereLoop } from './elementwise.js';
 import { asStridedLoop, asStridedScatterLoop, concatLoop, gatherLoop, scatterAddLoop } from './layout.js';
 import { matmulLoop } from './matmul.js';
@@ -34,6 +44,10 @@ export class JsBackend implements Backend {
 
   assign(dst: Storage, src: Storage): void {
     vals(dst).set(vals(src));
+  }
+
+  adamStep(p: Storage, g: Storage, m: Storage, v: Storage, hyper: AdamHyper): void {
+    adamLoop(vals(p), vals(g), vals(m), vals(v), hyper);
   }
 
   fill(size: number, value: number, dtype: DType): Storage {

@@ -2,8 +2,18 @@ import type { DType, TypedArray } from '../../tensor/dtype.js';
 import { dtypeOfTypedArray } from '../../tensor/dtype.js';
 import type { Shape } from '../../tensor/shape.js';
 import { sizeOf } from '../../tensor/shape.js';
-import type { ArgReduceOp, Backend, BinaryOp, CumulativeOp, ReduceOp, Storage, UnaryOp } from '../backend.js';
+import type {
+  AdamHyper,
+  ArgReduceOp,
+  Backend,
+  BinaryOp,
+  CumulativeOp,
+  ReduceOp,
+  Storage,
+  UnaryOp,
+} from '../backend.js';
 import { registerBackend } from '../backend.js';
+import { adamLoop } from '../shared/adam.js';
 import { broadcastLoop, broadcastStrides, whereLoop } from '../js/elementwise.js';
 import { JsBackend } from '../js/index.js';
 import { asStridedLoop, asStridedScatterLoop, concatLoop, gatherLoop } from '../js/layout.js';
@@ -106,6 +116,12 @@ export class WasmBackend implements Backend {
 
   read(x: Storage): Promise<TypedArray> {
     return Promise.resolve(this.readSync(x));
+  }
+
+  adamStep(p: Storage, g: Storage, m: Storage, v: Storage, hyper: AdamHyper): void {
+    // In place on the elements wherever they live (memory or host): no views are invalidated, as
+    // nothing is allocated in between.
+    adamLoop(this.v(p), this.v(g), this.v(m), this.v(v), hyper);
   }
 
   assign(dst: Storage, src: Storage): void {
