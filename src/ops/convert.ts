@@ -2,7 +2,6 @@ import { record } from '../autograd/record.js';
 import type { DType } from '../tensor/dtype.js';
 import { assertDType, isFloating } from '../tensor/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
-import { setToDtype } from './util.js';
 
 /** Converts to another dtype; differentiable between floating dtypes (the gradient converts back). */
 export function to(x: Tensor, dtype: DType): Tensor {
@@ -13,7 +12,6 @@ export function to(x: Tensor, dtype: DType): Tensor {
   const from = x.dtype;
   return record('to', [x], out, (g) => [to(g, from)]);
 }
-setToDtype(to);
 
 /** A copy that shares no storage (PyTorch's clone); differentiable. */
 export function clone(x: Tensor): Tensor {

@@ -10,7 +10,8 @@ import { indexSelect } from './gather.js';
 import { expand, reshape, unsqueeze } from './shape.js';
 import { narrow } from './slice.js';
 import { asStridedScatter } from './strided.js';
-import { checkSameBackend, checkShapeArg, checkTensor, toDtype } from './util.js';
+import { to as toDtype } from './convert.js';
+import { checkSameBackend, checkShapeArg, checkTensor } from './util.js';
 
 function checkTensorList(op: string, tensors: readonly Tensor[]): Tensor[] {
   if (!Array.isArray(tensors)) {

@@ -1,7 +1,8 @@
 import type { DType } from '../tensor/dtype.js';
 import { promoteTypes, promoteWithScalar } from '../tensor/dtype.js';
 import { DTypeError, ShapeError, fmtShape } from '../tensor/errors.js';
-import { castTensor, scalar } from '../tensor/create.js';
+import { scalar } from '../tensor/create.js';
+import { to } from './convert.js';
 import { Tensor } from '../tensor/tensor.js';
 
 /** What ops accept where a tensor is expected: a tensor, or a number/boolean (a 0-d tensor). */
@@ -26,20 +27,11 @@ export function resultType(a: TensorLike, b: TensorLike): DType {
 
 /** Turns a TensorLike into a tensor of the given dtype (numbers become 0-d tensors). */
 export function asTensor(op: string, x: TensorLike, dtype?: DType): Tensor {
-  if (x instanceof Tensor) return dtype && x.dtype !== dtype ? toDtype(x, dtype) : x;
+  if (x instanceof Tensor) return dtype && x.dtype !== dtype ? to(x, dtype) : x;
   if (typeof x !== 'number' && typeof x !== 'boolean') {
     throw new DTypeError(`${op}: expected a Tensor or a number, got ${x === null ? 'null' : typeof x}`);
   }
   return scalar(x, dtype ?? (typeof x === 'boolean' ? 'bool' : 'float32'));
-}
-
-/**
- * Differentiable dtype conversion; set by ops/convert.ts (kept as a hook so that this low-level file
- * does not import the op that depends on it).
- */
-export let toDtype: (x: Tensor, dtype: DType) => Tensor = castTensor;
-export function setToDtype(fn: (x: Tensor, dtype: DType) => Tensor): void {
-  toDtype = fn;
 }
 
 export function checkSameBackend(op: string, tensors: readonly Tensor[]): void {

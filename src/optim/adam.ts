@@ -112,33 +112,27 @@ export class Adam extends Optimizer<AdamOptions> {
     });
   }
 
+  /** AdamW decays the weights directly instead of adding the decay to the gradient. */
+  protected decoupled(): boolean {
+    return false;
+  }
+
   protected validate(o: Partial<AdamOptions>): void {
-    validateAdam('Adam', o);
+    validateAdam(this.constructor.name, o);
   }
 
   protected update(p: Tensor, grad: Tensor, st: ParamState, g: ParamGroup<AdamOptions>): void {
-    adamUpdate(p, grad, st, g, false);
+    adamUpdate(p, grad, st, g, this.decoupled());
   }
 }
 
 /** Adam with decoupled weight decay (Loshchilov & Hutter); weightDecay defaults to 0.01. */
-export class AdamW extends Optimizer<AdamOptions> {
+export class AdamW extends Adam {
   constructor(params: Params<AdamOptions>, opts: Partial<AdamOptions> = {}) {
-    super(params, {
-      lr: opts.lr ?? 1e-3,
-      betas: opts.betas ?? [0.9, 0.999],
-      eps: opts.eps ?? 1e-8,
-      weightDecay: opts.weightDecay ?? 1e-2,
-      amsgrad: opts.amsgrad ?? false,
-      maximize: opts.maximize ?? false,
-    });
+    super(params, { ...opts, weightDecay: opts.weightDecay ?? 1e-2 });
   }
 
-  protected validate(o: Partial<AdamOptions>): void {
-    validateAdam('AdamW', o);
-  }
-
-  protected update(p: Tensor, grad: Tensor, st: ParamState, g: ParamGroup<AdamOptions>): void {
-    adamUpdate(p, grad, st, g, true);
+  protected override decoupled(): boolean {
+    return true;
   }
 }

@@ -24,7 +24,30 @@ function checkSameOptimizer(
  * Runs schedulers one after another: schedulers[i] from epoch milestones[i − 1] on (PyTorch's
  * SequentialLR; at each milestone the next scheduler restarts from its epoch 0).
  */
-export class SequentialLR implements Scheduler {
+/** What SequentialLR and ChainedScheduler share: the last rates and a state holding each scheduler's. */
+abstract class SchedulerOfSchedulers implements Scheduler {
+  abstract readonly optimizer: Optimizer<any>;
+  abstract readonly schedulers: LRScheduler[];
+  protected abstract lastLr: number[];
+
+  abstract step(): void;
+
+  getLastLr(): number[] {
+    return [...this.lastLr];
+  }
+
+  stateDict(): Record<string, unknown> {
+    return { ...ownState(this, ['schedulers']), schedulers: this.schedulers.map((s) => s.stateDict()) };
+  }
+
+  loadStateDict(sd: Record<string, unknown>): void {
+    const { schedulers, ...rest } = sd;
+    Object.assign(this, structuredClone(rest));
+    (schedulers as Record<string, unknown>[]).forEach((s, i) => this.schedulers[i].loadStateDict(s));
+  }
+}
+
+export class SequentialLR extends SchedulerOfSchedulers {
   readonly optimizer: Optimizer<any>;
   readonly schedulers: LRScheduler[];
   milestones: number[];
@@ -37,6 +60,7 @@ export class SequentialLR implements Scheduler {
     milestones: readonly number[],
     opts: { lastEpoch?: number } = {},
   ) {
+    super();
     this.optimizer = checkOptimizer('SequentialLR', optimizer);
     checkSameOptimizer('SequentialLR', schedulers, optimizer);
     if (!Array.isArray(milestones) || milestones.length !== schedulers.length - 1) {
@@ -63,29 +87,16 @@ export class SequentialLR implements Scheduler {
     else s.step();
     this.lastLr = s.getLastLr();
   }
-
-  getLastLr(): number[] {
-    return [...this.lastLr];
-  }
-
-  stateDict(): Record<string, unknown> {
-    return { ...ownState(this, ['schedulers']), schedulers: this.schedulers.map((s) => s.stateDict()) };
-  }
-
-  loadStateDict(sd: Record<string, unknown>): void {
-    const { schedulers, ...rest } = sd;
-    Object.assign(this, structuredClone(rest));
-    (schedulers as Record<string, unknown>[]).forEach((s, i) => this.schedulers[i].loadStateDict(s));
-  }
 }
 
 /** Steps several schedulers together, so that their factors multiply (PyTorch's ChainedScheduler). */
-export class ChainedScheduler implements Scheduler {
+export class ChainedScheduler extends SchedulerOfSchedulers {
   readonly optimizer: Optimizer<any>;
   readonly schedulers: LRScheduler[];
   protected lastLr: number[];
 
   constructor(schedulers: readonly LRScheduler[]) {
+    super();
     checkSameOptimizer('ChainedScheduler', schedulers, schedulers?.[0]?.optimizer);
     this.schedulers = [...schedulers];
     this.optimizer = schedulers[0].optimizer;
@@ -95,19 +106,5 @@ export class ChainedScheduler implements Scheduler {
   step(): void {
     for (const s of this.schedulers) s.step();
     this.lastLr = this.optimizer.paramGroups.map((g) => g.lr);
-  }
-
-  getLastLr(): number[] {
-    return [...this.lastLr];
-  }
-
-  stateDict(): Record<string, unknown> {
-    return { ...ownState(this, ['schedulers']), schedulers: this.schedulers.map((s) => s.stateDict()) };
-  }
-
-  loadStateDict(sd: Record<string, unknown>): void {
-    const { schedulers, ...rest } = sd;
-    Object.assign(this, structuredClone(rest));
-    (schedulers as Record<string, unknown>[]).forEach((s, i) => this.schedulers[i].loadStateDict(s));
   }
 }

@@ -324,8 +324,8 @@ function lambdas(cls: string, optimizer: Optimizer<any>, f: LrLambda | readonly 
   return [...f];
 }
 
-/** base lr × lrLambda(epoch), with one function or one per group. The functions are not saved in stateDict(). */
-export class LambdaLR extends LRScheduler {
+/** A scheduler driven by user functions of the epoch, one or one per group (not saved in stateDict()). */
+abstract class LambdaScheduler extends LRScheduler {
   lrLambdas: LrLambda[];
 
   constructor(
@@ -334,12 +334,8 @@ export class LambdaLR extends LRScheduler {
     opts: { lastEpoch?: number } = {},
   ) {
     super(optimizer, opts.lastEpoch);
-    this.lrLambdas = lambdas('LambdaLR', optimizer, lrLambda);
+    this.lrLambdas = lambdas(new.target.name, optimizer, lrLambda);
     this.initialStep();
-  }
-
-  protected getLr(): number[] {
-    return this.baseLrs.map((b, i) => b * this.lrLambdas[i](this.lastEpoch));
   }
 
   override stateDict(): Record<string, unknown> {
@@ -347,26 +343,17 @@ export class LambdaLR extends LRScheduler {
   }
 }
 
-/** lr × lrLambda(epoch) every epoch after the first. */
-export class MultiplicativeLR extends LRScheduler {
-  lrLambdas: LrLambda[];
-
-  constructor(
-    optimizer: Optimizer<any>,
-    lrLambda: LrLambda | readonly LrLambda[],
-    opts: { lastEpoch?: number } = {},
-  ) {
-    super(optimizer, opts.lastEpoch);
-    this.lrLambdas = lambdas('MultiplicativeLR', optimizer, lrLambda);
-    this.initialStep();
+/** base lr × lrLambda(epoch). */
+export class LambdaLR extends LambdaScheduler {
+  protected getLr(): number[] {
+    return this.baseLrs.map((b, i) => b * this.lrLambdas[i](this.lastEpoch));
   }
+}
 
+/** lr × lrLambda(epoch) every epoch after the first. */
+export class MultiplicativeLR extends LambdaScheduler {
   protected getLr(): number[] {
     if (this.lastEpoch === 0) return this.currentLrs();
     return this.currentLrs().map((lr, i) => lr * this.lrLambdas[i](this.lastEpoch));
-  }
-
-  override stateDict(): Record<string, unknown> {
-    return ownState(this, ['lrLambdas']);
   }
 }
