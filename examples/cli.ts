@@ -16,10 +16,13 @@ import type { ExampleOptions } from './common.js';
 import { writeSummary } from './common.js';
 import { EXAMPLES } from './registry.js';
 import { listBackends, setBackend } from '../src/index.js';
+import { readCheckpoint } from '../src/node/index.js';
 
 const USAGE = `usage: chainrule <command>
   chainrule list                     list the examples
   chainrule train <example> [opts]   train an example
+  chainrule eval <checkpoint> [--data DIR] [--out DIR]
+                                     reload a saved model and report its test results
 options:
   --epochs N  --lr X  --batch-size N  --optimizer sgd|momentum|nesterov|rmsprop|adagrad|adam|adamw
   --seed N  --data DIR  --out DIR (default runs/<example>)  --resume CHECKPOINT
@@ -64,6 +67,7 @@ export async function main(argv: string[]): Promise<number> {
     for (const e of Object.values(EXAMPLES)) console.log(`${e.name.padEnd(22)} ${e.description}`);
     return 0;
   }
+  if (command === 'eval') return evalCommand(name, values);
   if (command !== 'train') {
     console.error(`chainrule: unknown command '${command}'\n${USAGE}`);
     return 2;
@@ -91,6 +95,33 @@ export async function main(argv: string[]): Promise<number> {
   };
   const summary = await example.run(opts);
   writeSummary(opts.out!, summary);
+  console.log(JSON.stringify(summary));
+  return 0;
+}
+
+/** `chainrule eval <checkpoint>`: the example that saved it rebuilds its model and evaluates it. */
+async function evalCommand(path: string | undefined, values: Record<string, unknown>): Promise<number> {
+  if (!path) {
+    console.error(`chainrule eval: give a checkpoint file\n${USAGE}`);
+    return 2;
+  }
+  const extra = readCheckpoint(path).extra as { example?: unknown } | undefined;
+  const name = typeof extra?.example === 'string' ? extra.example : undefined;
+  const example = name ? EXAMPLES[name] : undefined;
+  if (!example?.evaluate) {
+    console.error(
+      `chainrule eval: ${path} was not saved by an example that can be evaluated ` +
+        `(it names ${name === undefined ? 'no example' : `'${name}'`})`,
+    );
+    return 2;
+  }
+  setBackend((values.backend as string | undefined) ?? (listBackends().includes('wasm') ? 'wasm' : 'js'));
+  const summary = await example.evaluate(path, {
+    data: values.data as string | undefined,
+    quick: values.quick as boolean,
+    plain: values.plain as boolean,
+  });
+  if (values.out) writeSummary(values.out as string, summary);
   console.log(JSON.stringify(summary));
   return 0;
 }

@@ -26,6 +26,8 @@ export interface Example {
   name: string;
   description: string;
   run(opts: ExampleOptions): Promise<Summary>;
+  /** `chainrule eval <checkpoint>`: reloads a saved model and reports its results. */
+  evaluate?(checkpoint: string, opts: ExampleOptions): Summary | Promise<Summary>;
 }
 
 /** Writes summary.json atomically into the output folder and returns its path. */

@@ -1,6 +1,9 @@
 import type { Example } from './common.js';
 import { example as digitsMlp } from './digits-mlp/main.js';
+import { example as dqnCartpole } from './dqn-cartpole/main.js';
+import { example as fashionCnn } from './fashion-cnn/main.js';
 import { example as fashionMlp } from './fashion-mlp/main.js';
+import { example as fashionResnet } from './fashion-resnet/main.js';
 import { example as optimizers } from './optimizers/main.js';
 import { example as regularization } from './regularization/main.js';
 import { example as vanishingGradients } from './vanishing-gradients/main.js';
@@ -8,5 +11,15 @@ import { example as xor } from './xor/example.js';
 
 /** Every example the CLI can run, by name. */
 export const EXAMPLES: Record<string, Example> = Object.fromEntries(
-  [digitsMlp, fashionMlp, vanishingGradients, optimizers, regularization, xor].map((e) => [e.name, e]),
+  [
+    digitsMlp,
+    fashionMlp,
+    fashionCnn,
+    fashionResnet,
+    dqnCartpole,
+    vanishingGradients,
+    optimizers,
+    regularization,
+    xor,
+  ].map((e) => [e.name, e]),
 );

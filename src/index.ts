@@ -145,3 +145,6 @@ export * as optim from './optim/index.js';
 export * as data from './data/index.js';
 export * from './train/index.js';
 export * as io from './io/index.js';
+export * as vision from './vision/index.js';
+export * as rl from './rl/index.js';
+export { multinomial } from './nn/sampling.js';

@@ -59,10 +59,12 @@ export function assertClose(
       (Number.isNaN(a[i]) && Number.isNaN(e[i])) ||
       a[i] === e[i] ||
       Math.abs(a[i] - e[i]) <= atol + rtol * Math.abs(e[i]);
-    assert.ok(
-      ok,
-      `element ${i}: got ${a[i]}, expected ${e[i]} (atol ${atol}, rtol ${rtol})\nactual: ${String(actual)}`,
-    );
+    // The message prints the whole tensor: build it only on failure (once per element is quadratic).
+    if (!ok) {
+      assert.fail(
+        `element ${i}: got ${a[i]}, expected ${e[i]} (atol ${atol}, rtol ${rtol})\nactual: ${String(actual)}`,
+      );
+    }
   }
 }
 

@@ -13,6 +13,15 @@ const BINARY = [
   // Wasm's min/max propagate NaN like torch.maximum/minimum.
   ['maximum', 'f32x4.max', 'f32.max'],
   ['minimum', 'f32x4.min', 'f32.min'],
+  // Comparisons as 1.0/0.0 floats: the lane mask ANDed with 1.0 (scalar: a select).
+  ...[
+    ['eq', 'eq'],
+    ['ne', 'ne'],
+    ['lt', 'lt'],
+    ['le', 'le'],
+    ['gt', 'gt'],
+    ['ge', 'ge'],
+  ].map(([name, cmp]) => [name, `CMP f32x4.${cmp}`, `CMP f32.${cmp}`]),
 ];
 
 /** Unary op codes (contract order): each maps the v128 expression `x` into local `out`. */
@@ -48,13 +57,23 @@ export function elementwiseModule(v) {
  * whole rows × cols range collapse to one long row first; then each row runs a vector loop when each
  * column stride is 1 (vector load) or 0 (splat once per row), and a scalar loop otherwise.
  */
+/** The vector and scalar expressions of a binary op (comparisons turn their masks into 1.0/0.0). */
+const vecOp = (vop, a, b) =>
+  vop.startsWith('CMP ')
+    ? `(v128.and (${vop.slice(4)} ${a} ${b}) (v128.const f32x4 1 1 1 1))`
+    : `(${vop} ${a} ${b})`;
+const scalarOp = (sop, a, b) =>
+  sop.startsWith('CMP ')
+    ? `(select (f32.const 1) (f32.const 0) (${sop.slice(4)} ${a} ${b}))`
+    : `(${sop} ${a} ${b})`;
+
 function binary(name, vop, sop) {
   const flat = (rs, cs) =>
     `(i32.or (i32.and (i32.eq ${get(cs)} (i32.const 1)) (i32.eq ${get(rs)} ${get('cols')})) (i32.eqz (i32.or ${get(cs)} ${get(rs)})))`;
   const at = (p, c, cs) => `(i32.add ${get(p)} (i32.shl (i32.mul ${get(c)} ${get(cs)}) (i32.const 2)))`;
   // Vector loop for one row given how a and b are read (load at column c, or a splat prepared per row).
   const vecLoop = (aVec, bVec) =>
-    forLoop('c', i32(0), get('c4'), i32(4), `(v128.store ${at('po', 'c', 'one')} (${vop} ${aVec} ${bVec}))`);
+    forLoop('c', i32(0), get('c4'), i32(4), `(v128.store ${at('po', 'c', 'one')} ${vecOp(vop, aVec, bVec)})`);
   const loadA = `(v128.load ${at('pa', 'c', 'one')})`;
   const loadB = `(v128.load ${at('pb', 'c', 'one')})`;
   return `
@@ -94,7 +113,7 @@ function binary(name, vop, sop) {
         get('c4'),
         get('cols'),
         i32(1),
-        `(f32.store ${at('po', 'c', 'one')} (${sop} (f32.load ${at('pa', 'c', 'aCS')}) (f32.load ${at('pb', 'c', 'bCS')})))`,
+        `(f32.store ${at('po', 'c', 'one')} ${scalarOp(sop, `(f32.load ${at('pa', 'c', 'aCS')})`, `(f32.load ${at('pb', 'c', 'bCS')})`)})`,
       )}`,
     )})`;
 }

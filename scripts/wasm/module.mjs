@@ -4,6 +4,7 @@ import { variant } from './wat.mjs';
 import { gemmModule, GEMM_BLOCKS } from './gemm.mjs';
 import { elementwiseModule } from './elementwise.mjs';
 import { reduceModule } from './reduce.mjs';
+import { layoutModule } from './layout.mjs';
 
 /** The module text. `relaxed` selects relaxed-SIMD FMA; `blocks` overrides GEMM cache blocking (tuning). */
 export function moduleText({ relaxed = false, blocks = GEMM_BLOCKS } = {}) {
@@ -14,6 +15,7 @@ export function moduleText({ relaxed = false, blocks = GEMM_BLOCKS } = {}) {
   ${gemmModule(v, blocks)}
   ${elementwiseModule(v)}
   ${reduceModule(v)}
+  ${layoutModule()}
 )
 `;
 }

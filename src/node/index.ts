@@ -26,3 +26,16 @@ export {
 } from './checkpoint.js';
 export type { ModelCheckpointOptions } from './model-checkpoint.js';
 export { ModelCheckpoint } from './model-checkpoint.js';
+export type { RgbaImage, Color } from '../vision/raster.js';
+export { Canvas, PALETTE } from '../vision/raster.js';
+export { writePng, readPng, encodePng } from './png.js';
+export type {
+  ImageGridOptions,
+  HeatmapOptions,
+  LineSeries,
+  LinePlotOptions,
+  ScatterGroup,
+  ScatterPlotOptions,
+} from './plot.js';
+export { imageGrid, heatmap, linePlot, scatterPlot } from './plot.js';
+export { useSyncCollector } from './wasm-collector.js';

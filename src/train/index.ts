@@ -4,3 +4,4 @@ export type { FitOptions, OptimizerLike, LossFn, Metric } from './fit.js';
 export { EarlyStopping, SchedulerStep, monitorMode } from './callbacks.js';
 export type { Callback, EpochLogs, History, TrainState, MonitorOptions, SchedulerLike } from './callbacks.js';
 export { accuracy, topKAccuracy } from './metrics.js';
+export { confusionMatrix, perClassAccuracy } from './confusion.js';

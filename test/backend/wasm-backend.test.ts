@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Tensor } from '../../src/index.js';
 import {
+  Tensor,
+  asStrided,
   cumsum,
   listBackends,
   manualSeed,
@@ -108,7 +109,9 @@ describe('wasm backend: routing onto the 2-D kernels', () => {
     assert.deepEqual(planReduce([6, 7, 9], [0]), { kind: 'cols', outer: 1, rows: 6, cols: 63 });
     assert.deepEqual(planReduce([6, 7, 9], [1]), { kind: 'cols', outer: 6, rows: 7, cols: 9 });
     assert.deepEqual(planReduce([6, 1, 9], [1]), { kind: 'copy', outer: 1, rows: 1, cols: 54 });
-    assert.equal(planReduce([6, 7, 9], [0, 2]), null);
+    // Per-channel statistics (batch norm over N, H, W): two passes.
+    assert.deepEqual(planReduce([6, 7, 9], [0, 2]), { kind: 'rowsThenCols', outer: 6, rows: 7, cols: 9 });
+    assert.equal(planReduce([6, 7, 9, 5], [0, 2]), null);
     assert.equal(planReduce([6, 0, 9], [1]), null);
   });
 });
@@ -169,6 +172,41 @@ describe('wasm backend: native kernels agree with the reference', () => {
       agree(() => tensor([...SPECIAL, 88, 89, -103, -104]), tol);
     });
   }
+
+  it('comparisons with float32 outputs (the masks of backward rules) give 1 and 0', () => {
+    for (const op of ['eq', 'ne', 'lt', 'le', 'gt', 'ge'] as const) {
+      const run = (): Tensor => {
+        const a = tensor([...SPECIAL, 2, 3, 4, 5]).reshape([4, 4]);
+        const b = tensor([0, NaN, 1, -0]).reshape([1, 4]);
+        const be = a.storage.backend;
+        const out = be.binary(op, a.storage, a.shape, b.storage, b.shape, [4, 4], 'float32');
+        return new Tensor(out, [4, 4]);
+      };
+      agree(run);
+    }
+  });
+
+  it('strided copies and their scatter-adds (im2col, col2im) over many dims and odd strides', () => {
+    const cases: [number[], number[], number, number][] = [
+      // shape, strides, offset, base size
+      [[2, 3, 4], [12, 4, 1], 0, 24],
+      [[2, 2, 3, 3, 2, 2], [50, 25, 5, 1, 5, 1], 0, 100], // overlapping windows
+      [[3, 4], [-4, -1], 11, 12], // flips
+      [[5, 3], [0, 1], 2, 5], // broadcast
+      [[2, 3, 2, 3, 2, 3, 2], [1, 2, 0, 6, 18, 36, 108], 0, 216],
+      [[4, 20], [1, 4], 0, 80], // transpose with long rows
+      [[2, 40], [40, 1], 0, 80],
+    ];
+    for (const [shape, strides, offset, base] of cases) {
+      agree(() => asStrided(randn([base]), shape, strides, offset));
+      agree(() => {
+        const x = randn([base]).requiresGrad_();
+        const y = asStrided(x, shape, strides, offset);
+        y.backward(randn(shape));
+        return x.grad!;
+      });
+    }
+  });
 
   it('reduces over trailing, leading and middle dims', () => {
     for (const op of ['sum', 'amax', 'amin'] as const) {

@@ -71,6 +71,23 @@ export function argReduceLoop(
   out: Int32Array,
 ): void {
   const [outer, n, inner] = aroundAxis(shape, axis);
+  if (inner === 1 && op === 'argmax') {
+    // Along the last axis (max over pooling windows, predicted classes): a plain loop.
+    for (let o = 0; o < outer; o++) {
+      const base = o * n;
+      let best = x[base];
+      let bi = 0;
+      for (let j = 1; j < n && best === best; j++) {
+        const v = x[base + j];
+        if (v > best || v !== v) {
+          best = v;
+          bi = j;
+        }
+      }
+      out[o] = bi;
+    }
+    return;
+  }
   const better = op === 'argmax' ? (v: number, b: number) => v > b : (v: number, b: number) => v < b;
   for (let o = 0; o < outer; o++) {
     for (let k = 0; k < inner; k++) {

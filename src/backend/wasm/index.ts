@@ -16,7 +16,7 @@ import { registerBackend } from '../backend.js';
 import { adamLoop } from '../shared/adam.js';
 import { broadcastLoop, broadcastStrides, whereLoop } from '../js/elementwise.js';
 import { JsBackend } from '../js/index.js';
-import { asStridedLoop, asStridedScatterLoop, concatLoop, gatherLoop } from '../js/layout.js';
+import { asStridedLoop, asStridedScatterLoop, coalesce, concatLoop, gatherLoop } from '../js/layout.js';
 import { JsStorage, vals } from '../js/storage.js';
 import type { Kernels } from './loader.js';
 import { loadKernels } from './loader.js';
@@ -34,6 +34,13 @@ const BINARY_CODE: Partial<Record<BinaryOp, number>> = {
   div: 3,
   maximum: 4,
   minimum: 5,
+  // Comparisons give 1 or 0 (float32 outputs only: masks in backward rules).
+  eq: 6,
+  ne: 7,
+  lt: 8,
+  le: 9,
+  gt: 10,
+  ge: 11,
 };
 const UNARY_CODE: Partial<Record<UnaryOp, number>> = {
   neg: 0,
@@ -213,6 +220,14 @@ export class WasmBackend implements Backend {
       code !== undefined && x.dtype === 'float32' && outDtype === 'float32' ? planReduce(shape, axes) : null;
     if (!plan) return this.fromJs(this.js.reduce(op, this.w(x), shape, axes, outDtype));
     const { kind, outer, rows, cols } = plan;
+    if (kind === 'rowsThenCols') {
+      const partial = this.out(outer * rows);
+      this.parallel.reduceRows(code!, this.p(x), partial.ptr, outer * rows, cols);
+      const out = this.out(rows);
+      this.k.reduce_cols(code!, partial.ptr, out.ptr, outer, rows);
+      this.store.release(partial);
+      return out;
+    }
     const out = this.out(kind === 'copy' ? x.size : kind === 'rows' ? outer * rows : outer * cols);
     const px = this.p(x);
     if (kind === 'copy') this.k.copy(px, out.ptr, x.size);
@@ -275,9 +290,18 @@ export class WasmBackend implements Backend {
   }
 
   asStrided(x: Storage, shape: Shape, strides: readonly number[], offset: number): Storage {
-    return this.loopInto(x.dtype, sizeOf(shape), (out) =>
-      asStridedLoop(this.v(x), shape, strides, offset, out),
+    if (x.dtype !== 'float32') {
+      return this.loopInto(x.dtype, sizeOf(shape), (out) =>
+        asStridedLoop(this.v(x), shape, strides, offset, out),
+      );
+    }
+    const out = this.out(sizeOf(shape));
+    if (out.size === 0) return out;
+    const px = this.p(x);
+    stridedBlocks(shape, strides, offset, (src, dst, d) =>
+      this.k.strided_gather(px + 4 * src, out.ptr + 4 * dst, d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]),
     );
+    return out;
   }
 
   asStridedScatter(
@@ -287,10 +311,32 @@ export class WasmBackend implements Backend {
     offset: number,
     baseSize: number,
   ): Storage {
-    return this.loopInto(src.dtype, baseSize, (out) => {
-      out.fill(0);
-      asStridedScatterLoop(this.v(src), shape, strides, offset, out);
-    });
+    if (src.dtype !== 'float32') {
+      return this.loopInto(src.dtype, baseSize, (out) => {
+        out.fill(0);
+        asStridedScatterLoop(this.v(src), shape, strides, offset, out);
+      });
+    }
+    const out = this.out(baseSize);
+    if (baseSize === 0) return out;
+    this.k.fill(out.ptr, baseSize, 0);
+    if (sizeOf(shape) === 0) return out;
+    const ps = this.p(src);
+    stridedBlocks(shape, strides, offset, (base, from, d) =>
+      this.k.strided_scatter_add(
+        out.ptr + 4 * base,
+        ps + 4 * from,
+        d[0],
+        d[1],
+        d[2],
+        d[3],
+        d[4],
+        d[5],
+        d[6],
+        d[7],
+      ),
+    );
+    return out;
   }
 
   concat(xs: readonly Storage[], shapes: readonly Shape[], axis: number, outShape: Shape): Storage {
@@ -367,3 +413,35 @@ export class WasmBackend implements Backend {
 }
 
 registerBackend('wasm', () => new WasmBackend(), 1);
+
+/**
+ * Splits a strided walk into blocks of its 4 innermost (merged) dims, which one kernel call walks:
+ * visit(element offset in the strided tensor, offset in the contiguous one, [n0, s0, … n3, s3]).
+ */
+function stridedBlocks(
+  shape: Shape,
+  strides: readonly number[],
+  offset: number,
+  visit: (strided: number, flat: number, dims: number[]) => void,
+): void {
+  let [dims, st] = coalesce(shape, strides);
+  while (dims.length < 4) {
+    dims = [1, ...dims];
+    st = [0, ...st];
+  }
+  const k = dims.length - 4;
+  const inner = dims.slice(k).flatMap((n, i) => [n, st[k + i]]);
+  const block = dims[k] * dims[k + 1] * dims[k + 2] * dims[k + 3];
+  const outer = sizeOf(dims.slice(0, k));
+  const idx = new Array<number>(k).fill(0);
+  let at = offset;
+  for (let o = 0; o < outer; o++) {
+    visit(at, o * block, inner);
+    for (let d = k - 1; d >= 0; d--) {
+      at += st[d];
+      if (++idx[d] < dims[d]) break;
+      at -= st[d] * dims[d];
+      idx[d] = 0;
+    }
+  }
+}

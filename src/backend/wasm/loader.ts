@@ -37,6 +37,32 @@ export interface Kernels {
   reduce_cols(op: number, x: number, out: number, rows: number, cols: number): void;
   softmax_rows(x: number, out: number, rows: number, cols: number, log: number): void;
   fill(out: number, n: number, value: number): void;
+  /** dst (contiguous) = src walked over 4 dims (sizes n, element strides s, innermost last). */
+  strided_gather(
+    src: number,
+    dst: number,
+    n0: number,
+    s0: number,
+    n1: number,
+    s1: number,
+    n2: number,
+    s2: number,
+    n3: number,
+    s3: number,
+  ): void;
+  /** The adjoint: base walked over 4 dims += src (contiguous). */
+  strided_scatter_add(
+    base: number,
+    src: number,
+    n0: number,
+    s0: number,
+    n1: number,
+    s1: number,
+    n2: number,
+    s2: number,
+    n3: number,
+    s3: number,
+  ): void;
   copy(src: number, dst: number, n: number): void;
 }
 

@@ -81,7 +81,8 @@ export function planBinary(aShape: Shape, bShape: Shape, outShape: Shape): Binar
  * 'copy' means nothing of size > 1 is reduced.
  */
 export interface ReducePlan {
-  kind: 'rows' | 'cols' | 'copy';
+  /** 'rowsThenCols': reduce the trailing `cols` of outer × rows rows, then the leading `outer` of that. */
+  kind: 'rows' | 'cols' | 'copy' | 'rowsThenCols';
   outer: number;
   rows: number;
   cols: number;
@@ -113,6 +114,9 @@ export function planReduce(shape: Shape, axes: readonly number[]): ReducePlan | 
       return { kind: 'cols', outer: 1, rows: s[0], cols: s[1] };
     case 'KRK':
       return s[1] * s[2] >= MIN_BLOCK ? { kind: 'cols', outer: s[0], rows: s[1], cols: s[2] } : null;
+    case 'RKR':
+      // Per-channel statistics of [N, C, H, W] (batch norm): two passes.
+      return { kind: 'rowsThenCols', outer: s[0], rows: s[1], cols: s[2] };
     default:
       return null;
   }

@@ -33,10 +33,31 @@ export interface StoreStats extends HeapStats {
   evictions: number;
   /** Bytes copied out to the host by evictions so far. */
   evictedBytes: number;
+  /** Synchronous collections so far (with a SyncCollector, instead of evictions). */
+  collections: number;
 }
 
 /** The smallest eviction budget. */
 const MIN_BUDGET = 64 * 2 ** 20;
+/** The smallest budget between synchronous collections (each costs a full garbage collection). */
+const MIN_COLLECT_BUDGET = 256 * 2 ** 20;
+
+/**
+ * A way to learn synchronously which storages died: a full garbage collection, then the
+ * registry's cleanupSome() runs the finalization callbacks at once (V8 has both behind flags; the
+ * Node entry point turns them on where they exist).
+ */
+export interface SyncCollector {
+  gc(): void;
+  Registry: new <T>(cleanup: (held: T) => void) => FinalizationRegistry<T> & { cleanupSome(): void };
+}
+
+let syncCollector: SyncCollector | null = null;
+
+/** Installs (or removes) the synchronous collector for stores created from now on. */
+export function setSyncCollector(c: SyncCollector | null): void {
+  syncCollector = c;
+}
 
 /**
  * Owns the heap and the residency of storages. A FinalizationRegistry frees the block of a storage
@@ -59,12 +80,16 @@ export class Store {
   private reloaded = 0;
   private evictions = 0;
   private evictedBytes = 0;
-  private readonly registry = new FinalizationRegistry<[number, number]>(([ptr, bytes]) =>
-    this.heap.free(ptr, bytes),
-  );
+  private readonly collector: SyncCollector | null;
+  private readonly registry: FinalizationRegistry<[number, number]> & { cleanupSome?(): void };
+  private collections = 0;
 
-  constructor(heap = new WasmHeap()) {
+  constructor(heap = new WasmHeap(), collector = syncCollector) {
     this.heap = heap;
+    this.collector = collector;
+    const free = ([ptr, bytes]: [number, number]) => this.heap.free(ptr, bytes);
+    this.registry = collector ? new collector.Registry(free) : new FinalizationRegistry(free);
+    if (collector) this.budget = MIN_COLLECT_BUDGET;
   }
 
   /** A new resident float32 storage (contents undefined: the caller writes every element). */
@@ -105,7 +130,17 @@ export class Store {
 
   /** Called before a kernel allocates `bytes`: evicts when resident bytes would pass the budget. */
   reserve(bytes: number): void {
-    if (this.heap.liveBytes + bytes > this.budget) this.evict();
+    if (this.heap.liveBytes + bytes <= this.budget) return;
+    if (!this.collector) {
+      this.evict();
+      return;
+    }
+    // Free the blocks of the storages that died, at once; what remains is live, so the budget
+    // grows with it instead of copying it out.
+    this.collector.gc();
+    this.registry.cleanupSome!();
+    this.collections++;
+    this.budget = Math.max(MIN_COLLECT_BUDGET, 2 * this.heap.liveBytes + bytes);
   }
 
   /** Copies every tracked resident storage out to the host and frees its block. */
@@ -136,6 +171,7 @@ export class Store {
       budgetBytes: this.budget,
       evictions: this.evictions,
       evictedBytes: this.evictedBytes,
+      collections: this.collections,
     };
   }
 
@@ -155,6 +191,12 @@ export class Store {
     }
     const bytes = s.size * 4;
     s.ptr = this.heap.alloc(bytes);
+    if (this.collector) {
+      // Registered at once: this registry's callbacks can run inside a synchronous loop.
+      this.registry.register(s, [s.ptr, bytes], s);
+      s.registered = true;
+      return;
+    }
     // Registered with the registry only at the next task (see newTurn): a synchronous loop never
     // pays for registering and unregistering the storages that eviction frees anyway.
     this.young.add(s);

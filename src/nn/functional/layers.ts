@@ -93,6 +93,26 @@ export function dropout(input: Tensor, p = 0.5, training = true, opts: DropoutOp
   return mul(x, mask);
 }
 
+/**
+ * Zeroes whole channels (feature maps) of [N, C, H, W] or unbatched [C, H, W] inputs with probability
+ * p and scales the rest by 1/(1 − p): neighbouring pixels are correlated, so element-wise dropout
+ * would barely regularize a convolution.
+ */
+export function dropout2d(input: Tensor, p = 0.5, training = true, opts: DropoutOptions = {}): Tensor {
+  const x = floatTensor('dropout2d', 'input', input);
+  checkP('dropout2d', p);
+  if (x.ndim !== 3 && x.ndim !== 4) {
+    throw new ShapeError(
+      `dropout2d: expected a 4-D [N, C, H, W] or 3-D [C, H, W] input, got shape ${fmtShape(x.shape)}`,
+    );
+  }
+  if (!training || p === 0) return x;
+  if (p === 1) return mul(x, 0);
+  const maskShape = x.shape.map((s, i) => (i < x.ndim - 2 ? s : 1));
+  const keep = rand(maskShape, { dtype: x.dtype, generator: opts.generator });
+  return mul(x, mul(lt(keep, 1 - p).to(x.dtype), 1 / (1 - p)));
+}
+
 function checkChannels(op: string, x: Tensor, what: string, t: Tensor | null, c: number): void {
   if (t && (t.ndim !== 1 || t.shape[0] !== c)) {
     throw new ShapeError(

@@ -1,4 +1,4 @@
-/** BatchNorm1d and LayerNorm, with PyTorch's parameters, buffers and running-statistics rule. */
+/** BatchNorm1d, BatchNorm2d and LayerNorm, with PyTorch's parameters, buffers and running-statistics rule. */
 import { noGrad } from '../../autograd/grad-mode.js';
 import { ones, scalar, zeros } from '../../tensor/create.js';
 import type { DType } from '../../tensor/dtype.js';
@@ -21,12 +21,13 @@ export interface BatchNormOptions {
 }
 
 /**
- * Batch normalization over [N, C] or [N, C, L] inputs, per channel C. Training normalizes with the
+ * Batch normalization per channel C (dim 1): BatchNorm1d over [N, C] or [N, C, L], BatchNorm2d over
+ * [N, C, H, W]. Training normalizes with the
  * batch mean and biased variance, and updates running_mean and running_var (unbiased) as
  * running = (1 − momentum)·running + momentum·batch; eval normalizes with the running statistics.
  * Buffers: running_mean, running_var, num_batches_tracked (int32), as named in PyTorch.
  */
-export class BatchNorm1d extends Module {
+abstract class BatchNormNd extends Module {
   readonly numFeatures: number;
   readonly eps: number;
   momentum: number | null;
@@ -35,10 +36,15 @@ export class BatchNorm1d extends Module {
   weight: Parameter | null;
   bias: Parameter | null;
 
-  constructor(numFeatures: number, opts: BatchNormOptions = {}) {
+  constructor(
+    private readonly kind: string,
+    private readonly ranks: readonly number[],
+    numFeatures: number,
+    opts: BatchNormOptions,
+  ) {
     super();
     if (!Number.isInteger(numFeatures) || numFeatures < 1) {
-      throw new IndexError(`BatchNorm1d: numFeatures must be a positive integer, got ${String(numFeatures)}`);
+      throw new IndexError(`${kind}: numFeatures must be a positive integer, got ${String(numFeatures)}`);
     }
     this.numFeatures = numFeatures;
     this.eps = opts.eps ?? 1e-5;
@@ -81,10 +87,10 @@ export class BatchNorm1d extends Module {
   }
 
   forward(input: Tensor): Tensor {
-    checkInputDims('BatchNorm1d', input, [2, 3]);
+    checkInputDims(this.kind, input, this.ranks);
     if (input.shape[1] !== this.numFeatures) {
       throw new ShapeError(
-        `BatchNorm1d: expected ${this.numFeatures} channels in dim 1, got input of shape ${fmtShape(input.shape)}`,
+        `${this.kind}: expected ${this.numFeatures} channels in dim 1, got input of shape ${fmtShape(input.shape)}`,
       );
     }
     let factor = this.momentum ?? 0;
@@ -114,6 +120,20 @@ export class BatchNorm1d extends Module {
       `${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum}, affine=${this.affine}, ` +
       `track_running_stats=${this.trackRunningStats}`
     );
+  }
+}
+
+/** Batch normalization of [N, C] or [N, C, L] inputs per channel (see BatchNormNd). */
+export class BatchNorm1d extends BatchNormNd {
+  constructor(numFeatures: number, opts: BatchNormOptions = {}) {
+    super('BatchNorm1d', [2, 3], numFeatures, opts);
+  }
+}
+
+/** Batch normalization of [N, C, H, W] images per channel, over the batch and all positions. */
+export class BatchNorm2d extends BatchNormNd {
+  constructor(numFeatures: number, opts: BatchNormOptions = {}) {
+    super('BatchNorm2d', [4], numFeatures, opts);
   }
 }
 

@@ -1,0 +1,37 @@
+/**
+ * Fashion-MNIST with a small ResNet (stem + three stages of BasicBlocks, 32/64/128 wide, global
+ * average pooling) trained with random crops (padding 2) and horizontal flips, Adam with weight decay
+ * and cosine decay of the learning rate.
+ *
+ *   npx chainrule train fashion-resnet --data ../shared/data/fashion-mnist
+ */
+import type { Generator } from '../../src/index.js';
+import { vision as cv } from '../../src/index.js';
+import type { Example } from '../common.js';
+import type { VisionConfig, VisionExample } from '../vision-common.js';
+import { evalVision, runVision } from '../vision-common.js';
+
+const CONFIG: VisionConfig = {
+  epochs: 15,
+  batchSize: 128,
+  lr: 2e-3,
+  seed: 0,
+  quickTrain: 256,
+  quickTest: 128,
+  augmentPadding: 2,
+  cosine: true,
+  weightDecay: 5e-4,
+};
+
+const vision: VisionExample = {
+  name: 'fashion-resnet',
+  buildModel: (generator: Generator) =>
+    new cv.ResNet({ widths: [32, 64, 128], blocks: [1, 1, 1], generator }),
+};
+
+export const example: Example = {
+  name: 'fashion-resnet',
+  description: 'Fashion-MNIST with a small ResNet and augmentation (needs --data DIR)',
+  run: (opts) => runVision(vision, CONFIG, opts),
+  evaluate: (checkpoint, opts) => evalVision(vision, checkpoint, opts),
+};

@@ -1,0 +1,2 @@
+export type { ResNetOptions } from './resnet.js';
+export { BasicBlock, ResNet } from './resnet.js';
