@@ -1,7 +1,7 @@
-/** The workloads on chainrule itself: GEMM through the backend's matmul, MLP training, memory loop. */
+/** The workloads on chainrule itself: GEMM through the backend's matmul, MLP and CNN training, memory loop. */
 import { availableParallelism } from 'node:os';
 import * as cr from '../src/index.node.js';
-import type { GemmSettings, MemSettings } from './config.js';
+import type { CnnSettings, GemmSettings, MemSettings } from './config.js';
 import type { TrainResult, TrainSettings } from './measure.js';
 import { now, secondsPerCall, trainRate } from './measure.js';
 
@@ -82,20 +82,12 @@ interface Trainer {
   loss(): number;
 }
 
-/** An MLP (Linear/ReLU stack) with Adam on 8 fixed synthetic batches, on the current backend. */
-function trainer(s: TrainSettings): Trainer {
-  cr.manualSeed(0);
-  const layers: cr.nn.Module[] = [];
-  for (let i = 0; i + 1 < s.sizes.length; i++) {
-    layers.push(new cr.nn.Linear(s.sizes[i], s.sizes[i + 1]));
-    if (i + 2 < s.sizes.length) layers.push(new cr.nn.ReLU());
-  }
-  const model = new cr.nn.Sequential(...layers);
+/** Adam (lr 1e-3) on 8 fixed synthetic batches (normal inputs, random labels), on the current backend. */
+function trainer(model: cr.nn.Module, inputShape: number[], classes: number): Trainer {
   const opt = new cr.optim.Adam(model.parameters(), { lr: 1e-3 });
-  const classes = s.sizes[s.sizes.length - 1];
   const data = Array.from({ length: 8 }, () => ({
-    x: cr.randn([s.batch, s.sizes[0]]),
-    y: cr.randint(0, classes, [s.batch]),
+    x: cr.randn(inputShape),
+    y: cr.randint(0, classes, [inputShape[0]]),
   }));
   let last: cr.Tensor | null = null;
   return {
@@ -111,13 +103,50 @@ function trainer(s: TrainSettings): Trainer {
   };
 }
 
-export function train(s: TrainSettings): TrainResult {
-  const t = trainer(s);
-  return trainRate(
+/** An MLP (Linear/ReLU stack). */
+function mlpTrainer(s: TrainSettings): Trainer {
+  cr.manualSeed(0);
+  const layers: cr.nn.Module[] = [];
+  for (let i = 0; i + 1 < s.sizes.length; i++) {
+    layers.push(new cr.nn.Linear(s.sizes[i], s.sizes[i + 1]));
+    if (i + 2 < s.sizes.length) layers.push(new cr.nn.ReLU());
+  }
+  return trainer(new cr.nn.Sequential(...layers), [s.batch, s.sizes[0]], s.sizes[s.sizes.length - 1]);
+}
+
+/** conv3×3 → ReLU → maxpool 2, twice, then Linear → ReLU → Linear (NCHW inputs). */
+function cnnTrainer(s: CnnSettings): Trainer {
+  cr.manualSeed(0);
+  const [cin, c1, c2, hidden, classes] = s.sizes;
+  const side = Math.floor(Math.floor(s.image / 2) / 2);
+  const model = new cr.nn.Sequential(
+    new cr.nn.Conv2d(cin, c1, 3, { padding: 1 }),
+    new cr.nn.ReLU(),
+    new cr.nn.MaxPool2d(2),
+    new cr.nn.Conv2d(c1, c2, 3, { padding: 1 }),
+    new cr.nn.ReLU(),
+    new cr.nn.MaxPool2d(2),
+    new cr.nn.Flatten(),
+    new cr.nn.Linear(c2 * side * side, hidden),
+    new cr.nn.ReLU(),
+    new cr.nn.Linear(hidden, classes),
+  );
+  return trainer(model, [s.batch, cin, s.image, s.image], classes);
+}
+
+const rate = (s: TrainSettings, t: Trainer): TrainResult =>
+  trainRate(
     s,
     (i) => t.step(i),
     () => t.loss(),
   );
+
+export function train(s: TrainSettings): TrainResult {
+  return rate(s, mlpTrainer(s));
+}
+
+export function trainCnn(s: CnnSettings): TrainResult {
+  return rate(s, cnnTrainer(s));
 }
 
 export interface MemResult {
@@ -143,7 +172,7 @@ export interface MemResult {
  * maxTime is spent, so a slow backend reports fewer steps rather than a long wait.
  */
 export function memoryLoop(m: MemSettings, mlp: TrainSettings): MemResult {
-  const t = trainer(mlp);
+  const t = mlpTrainer(mlp);
   const rssStart = process.memoryUsage().rss;
   const perEpoch: number[] = [];
   const t0 = now();

@@ -1,14 +1,22 @@
 /** Command-line options of the benchmark and the settings of each workload (full and --quick). */
 import type { TrainSettings } from './measure.js';
 
-export type Workload = 'gemm' | 'mlp' | 'small';
-export const WORKLOADS: readonly Workload[] = ['gemm', 'mlp', 'small'];
+export type Workload = 'gemm' | 'mlp' | 'small' | 'cnn';
+export const WORKLOADS: readonly Workload[] = ['gemm', 'mlp', 'small', 'cnn'];
 
 export interface GemmSettings {
   sizes: number[];
   /** 'nn' plain, 'tn' A transposed, 'nt' B transposed. */
   cases: string[];
   minTime: number;
+}
+
+/**
+ * The CNN: sizes = [input channels, conv1 channels, conv2 channels, hidden, classes] on square
+ * `image`×`image` inputs (3×3 convolutions with padding 1, ReLU, 2×2 max pooling after each).
+ */
+export interface CnnSettings extends TrainSettings {
+  image: number;
 }
 
 export interface MemSettings {
@@ -30,12 +38,13 @@ export interface BenchOptions {
   gemm: GemmSettings;
   mlp: TrainSettings;
   small: TrainSettings;
+  cnn: CnnSettings;
   memLoop: MemSettings;
 }
 
 export const USAGE = `usage: node build/bench/run.js [options]
   --quick               small sizes and few steps (smoke test, ~1 minute)
-  --only W[,W]          workloads: gemm, mlp, small (default: all)
+  --only W[,W]          workloads: gemm, mlp, small, cnn (default: all)
   --backend B[,B]       chainrule backends: js, wasm (default: every registered one)
   --no-peers            skip TensorFlow.js and PyTorch
   --no-mem              skip the long-loop resident-memory check
@@ -43,13 +52,17 @@ export const USAGE = `usage: node build/bench/run.js [options]
   --mem-time S          seconds at most per long loop (default 25)
   --out-dir DIR         where <date>.json goes (default bench/results)`;
 
-function settings(quick: boolean): Pick<BenchOptions, 'gemm' | 'mlp' | 'small' | 'memLoop'> {
+// A step is a few GFLOP, seconds on the slowest engines: few steps, and the time cap does the rest.
+const CNN = { sizes: [1, 32, 64, 128, 10], image: 28, batch: 64 };
+
+function settings(quick: boolean): Pick<BenchOptions, 'gemm' | 'mlp' | 'small' | 'cnn' | 'memLoop'> {
   const cases = ['nn', 'tn', 'nt'];
   if (quick) {
     return {
       gemm: { sizes: [64, 128], cases, minTime: 0.05 },
       mlp: { sizes: [784, 256, 128, 10], batch: 128, warmup: 1, steps: 3, maxTime: 2 },
       small: { sizes: [4, 128, 128, 2], batch: 32, warmup: 5, steps: 30, maxTime: 2 },
+      cnn: { ...CNN, warmup: 1, steps: 2, maxTime: 2 },
       memLoop: { steps: 60, epochSteps: 20, maxTime: 5 },
     };
   }
@@ -57,6 +70,7 @@ function settings(quick: boolean): Pick<BenchOptions, 'gemm' | 'mlp' | 'small' |
     gemm: { sizes: [128, 512, 1024], cases, minTime: 0.4 },
     mlp: { sizes: [784, 256, 128, 10], batch: 128, warmup: 5, steps: 40, maxTime: 8 },
     small: { sizes: [4, 128, 128, 2], batch: 32, warmup: 50, steps: 500, maxTime: 5 },
+    cnn: { ...CNN, warmup: 2, steps: 20, maxTime: 10 },
     memLoop: { steps: 2000, epochSteps: 50, maxTime: 25 },
   };
 }

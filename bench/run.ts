@@ -70,18 +70,21 @@ function putTrain(col: string, label: string, key: string, r: TrainResult): void
   if (key === MLP_ROW) memTimed.push({ engine: label, before: r.rssBefore, after: r.rssAfter });
 }
 
+/** The workloads of one engine, as it runs them. */
+interface Engine {
+  gemm(): crw.GemmRow[] | Promise<crw.GemmRow[]>;
+  train(s: BenchOptions['mlp']): TrainResult | Promise<TrainResult>;
+  /** A reason instead of a function: the engine cannot run the CNN in reasonable time. */
+  cnn: ((s: BenchOptions['cnn']) => TrainResult | Promise<TrainResult>) | { na: string };
+}
+
 /** Every workload asked for, on one column (a backend at a thread count, or a peer). */
-async function workloads(
-  o: BenchOptions,
-  col: Column,
-  gemm: () => crw.GemmRow[] | Promise<crw.GemmRow[]>,
-  train: (s: BenchOptions['mlp']) => TrainResult | Promise<TrainResult>,
-): Promise<void> {
+async function workloads(o: BenchOptions, col: Column, e: Engine): Promise<void> {
   const mark = (keys: string[], section: Row['section']) => (why: string) => {
     for (const k of keys) if (!rows.get(k)?.cells[col.id]) put(k, section, col.id, { na: why });
   };
   if (o.only.includes('gemm')) {
-    await attempt(col.label, 'gemm', async () => putGemm(col.id, await gemm()), mark(gemmKeys(o), 'sgemm'));
+    await attempt(col.label, 'gemm', async () => putGemm(col.id, await e.gemm()), mark(gemmKeys(o), 'sgemm'));
   }
   for (const [w, key] of [
     ['mlp', MLP_ROW],
@@ -89,8 +92,18 @@ async function workloads(
   ] as const) {
     if (!o.only.includes(w)) continue;
     const s = w === 'mlp' ? o.mlp : o.small;
-    const run = async () => putTrain(col.id, col.label, key, await train(s));
+    const run = async () => putTrain(col.id, col.label, key, await e.train(s));
     await attempt(col.label, w, run, mark([key], 'training'));
+  }
+  if (o.only.includes('cnn')) {
+    const cnn = e.cnn;
+    if (typeof cnn !== 'function') {
+      put(CNN_ROW, 'training', col.id, cnn);
+      log(`${col.label}: cnn ${cnn.na}`);
+    } else {
+      const run = async () => putTrain(col.id, col.label, CNN_ROW, await cnn(o.cnn));
+      await attempt(col.label, 'cnn', run, mark([CNN_ROW], 'training'));
+    }
   }
 }
 
@@ -98,6 +111,7 @@ function markAll(o: BenchOptions, col: string, why: string): void {
   if (o.only.includes('gemm')) for (const k of gemmKeys(o)) put(k, 'sgemm', col, { na: why });
   if (o.only.includes('mlp')) put(MLP_ROW, 'training', col, { na: why });
   if (o.only.includes('small')) put(SMALL_ROW, 'training', col, { na: why });
+  if (o.only.includes('cnn')) put(CNN_ROW, 'training', col, { na: why });
 }
 
 /** chainrule's backends: every registered one (or --backend's), at 1 thread and at all cores. */
@@ -133,7 +147,7 @@ async function chainrule(o: BenchOptions, cores: number): Promise<Record<string,
       cols.push(col);
       cr.setBackend(b);
       if (ctl && t !== null) ctl.set(t);
-      await workloads(o, col, () => crw.gemm(o.gemm), crw.train);
+      await workloads(o, col, { gemm: () => crw.gemm(o.gemm), train: crw.train, cnn: crw.trainCnn });
     }
     if (ctl && initial !== undefined && Number.isFinite(initial)) ctl.set(initial);
   }
@@ -147,13 +161,14 @@ async function tfPeer(o: BenchOptions): Promise<Record<string, unknown>> {
     cols.push(col);
     if ('error' in info) markAll(o, col.id, info.error);
     else if (!info.backends.includes(b)) markAll(o, col.id, `tfjs ${b} backend failed to initialize`);
-    else
-      await workloads(
-        o,
-        col,
-        () => tfjs.gemm(b, o.gemm),
-        (s) => tfjs.train(b, s),
-      );
+    else {
+      const skip = tfjs.cnnSkipped(b);
+      await workloads(o, col, {
+        gemm: () => tfjs.gemm(b, o.gemm),
+        train: (s) => tfjs.train(b, s),
+        cnn: skip ? { na: skip } : (s) => tfjs.trainCnn(b, s),
+      });
+    }
   }
   if (!('error' in info)) notes.push(`TensorFlow.js ${info.version}`, ...info.notes);
   return info as unknown as Record<string, unknown>;
@@ -172,14 +187,12 @@ function torchPeer(o: BenchOptions, cores: number): Record<string, unknown>[] {
       continue;
     }
     if (r.gemm) putGemm(col.id, r.gemm);
-    if (r.mlp)
-      put(MLP_ROW, 'training', col.id, { value: r.mlp.samplesPerSec, steps: r.mlp.steps, loss: r.mlp.loss });
-    if (r.small) {
-      put(SMALL_ROW, 'training', col.id, {
-        value: r.small.samplesPerSec,
-        steps: r.small.steps,
-        loss: r.small.loss,
-      });
+    for (const [res, key] of [
+      [r.mlp, MLP_ROW],
+      [r.small, SMALL_ROW],
+      [r.cnn, CNN_ROW],
+    ] as const) {
+      if (res) put(key, 'training', col.id, { value: res.samplesPerSec, steps: res.steps, loss: res.loss });
     }
     if (t === 1) {
       const blas = r.blas.join(', ') || 'none found';
@@ -251,9 +264,6 @@ async function main(): Promise<void> {
     info.tfjs = await tfPeer(o);
     info.torch = torchPeer(o, cores);
   } else notes.push('peers skipped (--no-peers)');
-  if (o.only.includes('mlp') || o.only.includes('small')) {
-    for (const c of cols) put(CNN_ROW, 'training', c.id, { na: 'conv layers not yet implemented' });
-  }
   const loops: Record<string, unknown>[] = [];
   if (o.mem && o.only.includes('mlp')) {
     const registered = cr.listBackends();
@@ -285,7 +295,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     machine,
     options: { quick: o.quick, only: o.only, backends: o.backends, peers: o.peers, argv },
-    settings: { gemm: o.gemm, mlp: o.mlp, small: o.small, memLoop: o.memLoop },
+    settings: { gemm: o.gemm, mlp: o.mlp, small: o.small, cnn: o.cnn, memLoop: o.memLoop },
     columns: cols,
     rows: all.map((r) => ({ ...r, ratios: ratios(r, cols, specs) })),
     memory: { timedMlp: memTimed, longLoop: loops },

@@ -17,6 +17,7 @@ export interface TorchResult {
   gemm: GemmRow[] | null;
   mlp: TrainResult | null;
   small: TrainResult | null;
+  cnn: TrainResult | null;
 }
 
 /** The script sits in bench/ of the repository; the harness runs from build/bench/ or the root. */
@@ -45,7 +46,7 @@ export function runTorch(threads: number, o: BenchOptions): TorchResult | { erro
   env.OMP_NUM_THREADS = String(threads);
   env.OPENBLAS_NUM_THREADS = String(threads);
   env.MKL_NUM_THREADS = String(threads);
-  const cfg = { threads, only: o.only, quick: o.quick, gemm: o.gemm, mlp: o.mlp, small: o.small };
+  const cfg = { threads, only: o.only, quick: o.quick, gemm: o.gemm, mlp: o.mlp, small: o.small, cnn: o.cnn };
   const r = spawnSync(PYTHON, [script, JSON.stringify(cfg)], {
     env,
     encoding: 'utf8',

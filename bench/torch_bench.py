@@ -2,7 +2,7 @@
 
 Run by the harness as a child process with OMP_NUM_THREADS / OPENBLAS_NUM_THREADS set to the thread
 count; the thread count is also set in torch so that the figure does not depend on the environment.
-Usage: python3 torch_bench.py '{"threads": 1, "only": ["gemm", "mlp", "small"], "quick": false, ...}'
+Usage: python3 torch_bench.py '{"threads": 1, "only": ["gemm", "mlp", "small", "cnn"], "quick": false, ...}'
 """
 
 import json
@@ -50,20 +50,41 @@ def bench_gemm(cfg):
     return out
 
 
-def train_rate(sizes, batch, warmup, steps, max_time):
-    torch.manual_seed(0)
+def mlp(sizes):
     layers = []
     for i in range(len(sizes) - 1):
         layers.append(torch.nn.Linear(sizes[i], sizes[i + 1]))
         if i < len(sizes) - 2:
             layers.append(torch.nn.ReLU())
-    model = torch.nn.Sequential(*layers)
+    return torch.nn.Sequential(*layers)
+
+
+def cnn(sizes, image):
+    """conv3x3 -> ReLU -> maxpool 2, twice, then Linear -> ReLU -> Linear, as in bench/chainrule.ts."""
+    cin, c1, c2, hidden, classes = sizes
+    side = image // 2 // 2
+    return torch.nn.Sequential(
+        torch.nn.Conv2d(cin, c1, 3, padding=1),
+        torch.nn.ReLU(),
+        torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(c1, c2, 3, padding=1),
+        torch.nn.ReLU(),
+        torch.nn.MaxPool2d(2),
+        torch.nn.Flatten(),
+        torch.nn.Linear(c2 * side * side, hidden),
+        torch.nn.ReLU(),
+        torch.nn.Linear(hidden, classes),
+    )
+
+
+def train_rate(build, input_shape, classes, s):
+    """Adam on 8 fixed synthetic batches, as trainRate in bench/measure.ts times it."""
+    torch.manual_seed(0)
+    model = build()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = torch.nn.CrossEntropyLoss()
-    data = [
-        (torch.randn(batch, sizes[0]), torch.randint(0, sizes[-1], (batch,)))
-        for _ in range(8)
-    ]
+    batch = input_shape[0]
+    data = [(torch.randn(*input_shape), torch.randint(0, classes, (batch,))) for _ in range(8)]
 
     def step(i):
         x, y = data[i % len(data)]
@@ -73,15 +94,15 @@ def train_rate(sizes, batch, warmup, steps, max_time):
         opt.step()
         return loss
 
-    for i in range(warmup):
+    for i in range(s["warmup"]):
         step(i)
     t0 = time.perf_counter()
     done = 0
     loss = None
-    while done < steps:
+    while done < s["steps"]:
         loss = step(done)
         done += 1
-        if time.perf_counter() - t0 > max_time:
+        if time.perf_counter() - t0 > s["maxTime"]:
             break
     sec = time.perf_counter() - t0
     return {
@@ -89,6 +110,17 @@ def train_rate(sizes, batch, warmup, steps, max_time):
         "steps": done,
         "loss": float(loss.item()) if loss is not None else None,
     }
+
+
+def train_mlp(s):
+    sizes = s["sizes"]
+    return train_rate(lambda: mlp(sizes), (s["batch"], sizes[0]), sizes[-1], s)
+
+
+def train_cnn(s):
+    sizes, image = s["sizes"], s["image"]
+    shape = (s["batch"], sizes[0], image, image)
+    return train_rate(lambda: cnn(sizes, image), shape, sizes[-1], s)
 
 
 def blas_libraries():
@@ -119,15 +151,16 @@ def main():
         "gemm": None,
         "mlp": None,
         "small": None,
+        "cnn": None,
     }
     if "gemm" in cfg["only"]:
         res["gemm"] = bench_gemm(cfg["gemm"])
     if "mlp" in cfg["only"]:
-        m = cfg["mlp"]
-        res["mlp"] = train_rate(m["sizes"], m["batch"], m["warmup"], m["steps"], m["maxTime"])
+        res["mlp"] = train_mlp(cfg["mlp"])
     if "small" in cfg["only"]:
-        s = cfg["small"]
-        res["small"] = train_rate(s["sizes"], s["batch"], s["warmup"], s["steps"], s["maxTime"])
+        res["small"] = train_mlp(cfg["small"])
+    if "cnn" in cfg["only"]:
+        res["cnn"] = train_cnn(cfg["cnn"])
     print(json.dumps(res))
 
 

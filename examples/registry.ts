@@ -3,6 +3,9 @@ import { example as digitsMlp } from './digits-mlp/main.js';
 import { example as dqnCartpole } from './dqn-cartpole/main.js';
 import { example as fashionCnn } from './fashion-cnn/main.js';
 import { example as fashionMlp } from './fashion-mlp/main.js';
+import { example as ganRing } from './gan-ring/main.js';
+import { example as convVae } from './vae/conv.js';
+import { example as vae, example2d as vae2d } from './vae/main.js';
 import { example as fashionResnet } from './fashion-resnet/main.js';
 import { example as optimizers } from './optimizers/main.js';
 import { example as regularization } from './regularization/main.js';
@@ -17,6 +20,10 @@ export const EXAMPLES: Record<string, Example> = Object.fromEntries(
     fashionCnn,
     fashionResnet,
     dqnCartpole,
+    vae,
+    vae2d,
+    convVae,
+    ganRing,
     vanishingGradients,
     optimizers,
     regularization,

@@ -6,7 +6,7 @@
  *
  * Every 25 training episodes the greedy policy plays 100 evaluation episodes; the task counts as
  * solved when their average return reaches 475. Training stops when solved or after 600 episodes
- * (--epochs sets that maximum). Writes learning-curve.csv and a checkpoint into --out.
+ * (--epochs sets that maximum). Writes learning-curve.csv, learning-curve.png and a checkpoint into --out.
  *
  *   npx chainrule train dqn-cartpole --seed 0
  */
@@ -14,7 +14,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Tensor } from '../../src/index.js';
 import { defaultGenerator, Generator, manualSeed, nn, noGrad, optim, tensor } from '../../src/index.js';
-import { saveCheckpoint } from '../../src/node/index.js';
+import { linePlot, saveCheckpoint, writePng } from '../../src/node/index.js';
 import { CartPole } from '../../src/rl/cartpole.js';
 import { ReplayMemory } from '../../src/rl/replay.js';
 import type { Example, ExampleOptions, Summary } from '../common.js';
@@ -209,6 +209,26 @@ async function run(opts: ExampleOptions): Promise<Summary> {
     (r, i) => `${i + 1},${r},${evalAt.has(i + 1) ? round(evalAt.get(i + 1)!) : ''}`,
   );
   writeFileSync(curve, ['episode,return,evalAverage', ...rows].join('\n') + '\n');
+  const plot = join(out, 'learning-curve.png');
+  writePng(
+    plot,
+    linePlot(
+      [
+        { name: 'training episode return', x: episodeReturns.map((_, i) => i + 1), y: episodeReturns },
+        {
+          name: 'greedy evaluation (average)',
+          x: evaluations.map((e) => e.episode),
+          y: evaluations.map((e) => e.averageReturn),
+        },
+        {
+          name: 'solved (475)',
+          x: [1, Math.max(episodeReturns.length, 2)],
+          y: [cfg.solvedReturn, cfg.solvedReturn],
+        },
+      ],
+      { title: `DQN on CartPole (seed ${cfg.seed})`, xLabel: 'episode', yLabel: 'return' },
+    ),
+  );
   const checkpoint = join(out, 'checkpoint.safetensors');
   saveCheckpoint(checkpoint, {
     model: policy,
@@ -229,6 +249,7 @@ async function run(opts: ExampleOptions): Promise<Summary> {
     episodeReturns,
     evaluations: evaluations.map((e) => ({ episode: e.episode, averageReturn: round(e.averageReturn, 2) })),
     learningCurve: curve,
+    pictures: [plot],
     checkpoint,
   };
 }

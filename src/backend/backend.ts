@@ -73,6 +73,15 @@ export interface AdamHyper {
   step: number;
 }
 
+/** A pooling window: kernel, stride, padding, dilation and output size, each [height, width]. */
+export interface PoolWindow {
+  k: readonly number[];
+  s: readonly number[];
+  p: readonly number[];
+  d: readonly number[];
+  out: readonly number[];
+}
+
 /**
  * The kernels every backend implements. Shapes are passed explicitly; storages are contiguous and
  * row-major. Inputs of a kernel always share one dtype (the op layer casts first), except where a
@@ -95,6 +104,12 @@ export interface Backend {
    * Optimizers compose ordinary ops where a backend lacks it.
    */
   adamStep?(p: Storage, g: Storage, m: Storage, v: Storage, hyper: AdamHyper): void;
+
+  /**
+   * Max pooling of [N, C, H, W] (padding never wins): the maximum of each window and its int32
+   * position h·W + w in the input plane (the first on ties; NaN wins).
+   */
+  maxPool2d(x: Storage, shape: Shape, window: PoolWindow): [Storage, Storage];
 
   fill(size: number, value: number, dtype: DType): Storage;
   cast(x: Storage, dtype: DType): Storage;

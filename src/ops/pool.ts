@@ -9,11 +9,12 @@ import { Tensor } from '../tensor/tensor.js';
 import { div } from './arith.js';
 import type { SizeArg } from './conv-args.js';
 import { checkFloatInput, expandSize, windowCount } from './conv-args.js';
-import { gather } from './gather.js';
+import { scatterAdd } from './gather.js';
+import { record } from '../autograd/record.js';
 import { pad } from './join.js';
 import { mm } from './matmul.js';
-import { max, mean, sum } from './reduce.js';
-import { expand, reshape, squeeze, transpose, unsqueeze } from './shape.js';
+import { mean, sum } from './reduce.js';
+import { reshape, squeeze, transpose, unsqueeze } from './shape.js';
 import { asStrided } from './strided.js';
 
 interface Window {
@@ -172,33 +173,33 @@ export function maxPoolNd(
   const one = op === 'maxPool1d';
   checkFloatInput(op, input, one ? [2, 3] : [3, 4], one ? '[N, C, L] or [C, L]' : LAYOUT_2D);
   const { x3, unbatched, w } = prepare(op, input, one, { kernelSize, stride, padding, dilation, ceilMode });
-  const [values, idx] = max(windows(x3, w, -Infinity), -1);
   const finish = (t: Tensor): Tensor => {
     let r = unbatched ? squeeze(t, 0) : t;
     if (one) r = squeeze(r, unbatched ? 1 : 2);
     return r;
   };
-  if (!returnIndices) return finish(values);
-  // Where each window element sits in the (unpadded) input plane; a max never sits in the padding.
-  const [h, wd] = x3.shape.slice(2);
-  const [oh, ow] = w.out;
-  const kk = w.k[0] * w.k[1];
-  const pos = new Int32Array(oh * ow * kk);
-  for (let i = 0; i < oh; i++) {
-    for (let j = 0; j < ow; j++) {
-      for (let a = 0; a < w.k[0]; a++) {
-        for (let b = 0; b < w.k[1]; b++) {
-          const r = i * w.s[0] - w.p[0] + a * w.d[0];
-          const c = j * w.s[1] - w.p[1] + b * w.d[1];
-          pos[((i * ow + j) * w.k[0] + a) * w.k[1] + b] =
-            r >= 0 && r < h && c >= 0 && c < wd ? r * wd + c : -1;
-        }
-      }
-    }
-  }
-  const table = expand(constant(x3, pos, [oh, ow, kk], 'int32'), [...values.shape, kk]);
-  const indices = squeeze(gather(table, -1, unsqueeze(idx, -1)), -1);
-  return [finish(values), finish(indices)];
+  const [values, indices] = maxPoolKernel(x3, w);
+  return returnIndices ? [finish(values), finish(indices)] : finish(values);
+}
+
+/**
+ * Max pooling by the backend's kernel: one pass gives each window's maximum and its position. The
+ * backward adds the gradient at those positions (a scatter-add over each input plane, whose own
+ * backward is a gather), so second derivatives work too.
+ */
+function maxPoolKernel(x: Tensor, w: Window): [Tensor, Tensor] {
+  const [n, c, h, wd] = x.shape;
+  const shape = [n, c, w.out[0], w.out[1]];
+  const be = x.storage.backend;
+  const [v, i] = be.maxPool2d(x.storage, x.shape, w);
+  const values = new Tensor(v, shape);
+  const indices = new Tensor(i, shape);
+  record('maxPool2d', [x], values, (g) => {
+    const flat = [n, c, w.out[0] * w.out[1]];
+    const planes = new Tensor(be.fill(n * c * h * wd, 0, g.dtype), [n, c, h * wd]);
+    return [reshape(scatterAdd(planes, 2, reshape(indices, flat), reshape(g, flat)), x.shape)];
+  });
+  return [values, indices];
 }
 
 /**

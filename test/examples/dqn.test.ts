@@ -3,6 +3,7 @@
  * summary keys, writes the learning curve and a checkpoint, and repeats itself exactly per seed.
  */
 import assert from 'node:assert/strict';
+import { readPng } from '../../src/node/png.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,6 +57,8 @@ describe('dqn-cartpole example', () => {
     assert.equal(csv.length, 13);
     assert.equal(csv[1], `1,${returns[0]},`);
     assert.match(csv[6], /^6,\d+,[\d.]+$/);
+    const png = readPng(join(out, 'learning-curve.png'));
+    assert.ok(png.width > 300 && png.height > 200, 'the learning curve is drawn');
     assert.equal(Number(csv[12].split(',')[2]), s.evalAverageReturn);
 
     const ckpt = readCheckpoint(join(out, 'checkpoint.safetensors'));

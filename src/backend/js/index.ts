@@ -8,6 +8,7 @@ import type {
   Backend,
   BinaryOp,
   CumulativeOp,
+  PoolWindow,
   ReduceOp,
   Storage,
   UnaryOp,
@@ -17,6 +18,7 @@ import { adamLoop } from '../shared/adam.js';
 import { BINARY, UNARY, arithmeticFastPath, binaryLoop, unaryLoop, whereLoop } from './elementwise.js';
 import { asStridedLoop, asStridedScatterLoop, concatLoop, gatherLoop, scatterAddLoop } from './layout.js';
 import { matmulLoop } from './matmul.js';
+import { maxPool2dLoop } from './pool.js';
 import { argReduceLoop, argsortLoop, cumulativeLoop, reduceLoop } from './reduce.js';
 import { JsStorage, vals } from './storage.js';
 
@@ -48,6 +50,14 @@ export class JsBackend implements Backend {
 
   adamStep(p: Storage, g: Storage, m: Storage, v: Storage, hyper: AdamHyper): void {
     adamLoop(vals(p), vals(g), vals(m), vals(v), hyper);
+  }
+
+  maxPool2d(x: Storage, shape: Shape, window: PoolWindow): [Storage, Storage] {
+    const size = shape[0] * shape[1] * window.out[0] * window.out[1];
+    const [values, v] = this.make(x.dtype, size);
+    const [indices, i] = this.make('int32', size);
+    maxPool2dLoop(vals(x), shape, window, v, i as Int32Array);
+    return [values, indices];
   }
 
   fill(size: number, value: number, dtype: DType): Storage {

@@ -8,6 +8,7 @@ import type {
   Backend,
   BinaryOp,
   CumulativeOp,
+  PoolWindow,
   ReduceOp,
   Storage,
   UnaryOp,
@@ -17,6 +18,7 @@ import { adamLoop } from '../shared/adam.js';
 import { broadcastLoop, broadcastStrides, whereLoop } from '../js/elementwise.js';
 import { JsBackend } from '../js/index.js';
 import { asStridedLoop, asStridedScatterLoop, coalesce, concatLoop, gatherLoop } from '../js/layout.js';
+import { maxPool2dLoop } from '../js/pool.js';
 import { JsStorage, vals } from '../js/storage.js';
 import type { Kernels } from './loader.js';
 import { loadKernels } from './loader.js';
@@ -237,6 +239,18 @@ export class WasmBackend implements Backend {
       else this.k.reduce_cols(code!, src, out.ptr + 4 * o * cols, rows, cols);
     }
     return out;
+  }
+
+  maxPool2d(x: Storage, shape: Shape, window: PoolWindow): [Storage, Storage] {
+    if (x.dtype !== 'float32') {
+      const [v, i] = this.js.maxPool2d(this.w(x), shape, window);
+      return [this.fromJs(v), this.fromJs(i)];
+    }
+    const size = shape[0] * shape[1] * window.out[0] * window.out[1];
+    const indices = this.js.fill(size, 0, 'int32');
+    const out = this.out(size);
+    maxPool2dLoop(this.v(x), shape, window, this.v(out), vals(indices) as Int32Array);
+    return [out, this.fromJs(indices)];
   }
 
   argReduce(op: ArgReduceOp, x: Storage, shape: Shape, axis: number): Storage {

@@ -7,8 +7,8 @@ import { DTypeError, IndexError, ShapeError, fmtShape } from '../../tensor/error
 import type { Generator } from '../../tensor/random.js';
 import { rand } from '../../tensor/random.js';
 import { Tensor } from '../../tensor/tensor.js';
-import { add, mul, sub } from '../../ops/arith.js';
-import { eq, lt, where } from '../../ops/compare.js';
+import { add, binaryKernel, mul, sub } from '../../ops/arith.js';
+import { eq, where } from '../../ops/compare.js';
 import { indexSelect } from '../../ops/gather.js';
 import { mm } from '../../ops/matmul.js';
 import { mean } from '../../ops/reduce.js';
@@ -69,6 +69,11 @@ export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null): Ten
   return out;
 }
 
+/** 1/(1 − p) where a uniform draw falls below 1 − p, else 0: the comparison gives floats directly. */
+function keepMask(keep: Tensor, p: number): Tensor {
+  return mul(binaryKernel('lt', keep, 1 - p, keep.dtype, keep.dtype)[2], 1 / (1 - p));
+}
+
 export interface DropoutOptions {
   generator?: Generator;
 }
@@ -89,7 +94,7 @@ export function dropout(input: Tensor, p = 0.5, training = true, opts: DropoutOp
   if (!training || p === 0) return x;
   if (p === 1) return mul(x, 0);
   const keep = rand(x.shape, { dtype: x.dtype, generator: opts.generator });
-  const mask = mul(lt(keep, 1 - p).to(x.dtype), 1 / (1 - p));
+  const mask = keepMask(keep, p);
   return mul(x, mask);
 }
 
@@ -110,7 +115,7 @@ export function dropout2d(input: Tensor, p = 0.5, training = true, opts: Dropout
   if (p === 1) return mul(x, 0);
   const maskShape = x.shape.map((s, i) => (i < x.ndim - 2 ? s : 1));
   const keep = rand(maskShape, { dtype: x.dtype, generator: opts.generator });
-  return mul(x, mul(lt(keep, 1 - p).to(x.dtype), 1 / (1 - p)));
+  return mul(x, keepMask(keep, p));
 }
 
 function checkChannels(op: string, x: Tensor, what: string, t: Tensor | null, c: number): void {
