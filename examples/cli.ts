@@ -17,12 +17,15 @@ import { writeSummary } from './common.js';
 import { EXAMPLES } from './registry.js';
 import { listBackends, setBackend } from '../src/index.js';
 import { readCheckpoint } from '../src/node/index.js';
+import { sampleCheckpoint } from './char-common.js';
 
 const USAGE = `usage: chainrule <command>
   chainrule list                     list the examples
   chainrule train <example> [opts]   train an example
   chainrule eval <checkpoint> [--data DIR] [--out DIR]
                                      reload a saved model and report its test results
+  chainrule sample <checkpoint> [--prompt TEXT] [--length N] [--temperature X] [--top-k N] [--seed N]
+                                     generate text from a saved char-lstm / char-gpt model
 options:
   --epochs N  --lr X  --batch-size N  --optimizer sgd|momentum|nesterov|rmsprop|adagrad|adam|adamw
   --seed N  --data DIR  --out DIR (default runs/<example>)  --resume CHECKPOINT
@@ -55,6 +58,10 @@ export async function main(argv: string[]): Promise<number> {
       quick: { type: 'boolean', default: false },
       plain: { type: 'boolean', default: false },
       backend: { type: 'string' },
+      prompt: { type: 'string' },
+      length: { type: 'string' },
+      temperature: { type: 'string' },
+      'top-k': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -68,6 +75,22 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'eval') return evalCommand(name, values);
+  if (command === 'sample') {
+    if (!name) {
+      console.error(`chainrule sample: give a checkpoint file\n${USAGE}`);
+      return 2;
+    }
+    setBackend(values.backend ?? (listBackends().includes('wasm') ? 'wasm' : 'js'));
+    const text = sampleCheckpoint(name, {
+      prompt: values.prompt,
+      length: num('length', values.length, true),
+      temperature: num('temperature', values.temperature, false),
+      topK: num('top-k', values['top-k'], true),
+      seed: num('seed', values.seed, true),
+    });
+    console.log(text);
+    return 0;
+  }
   if (command !== 'train') {
     console.error(`chainrule: unknown command '${command}'\n${USAGE}`);
     return 2;

@@ -1,4 +1,6 @@
 import type { Example } from './common.js';
+import { example as charGpt } from './char-gpt/main.js';
+import { example as charLstm } from './char-lstm/main.js';
 import { example as digitsMlp } from './digits-mlp/main.js';
 import { example as dqnCartpole } from './dqn-cartpole/main.js';
 import { example as fashionCnn } from './fashion-cnn/main.js';
@@ -24,6 +26,8 @@ export const EXAMPLES: Record<string, Example> = Object.fromEntries(
     vae2d,
     convVae,
     ganRing,
+    charLstm,
+    charGpt,
     vanishingGradients,
     optimizers,
     regularization,

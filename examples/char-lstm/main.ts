@@ -152,11 +152,6 @@ async function run(opts: ExampleOptions): Promise<Summary> {
   const offsetGen = new Generator(cfg.seed + 1);
   const generators = { default: defaultGenerator, offsets: offsetGen };
   const stateShape = [cfg.numLayers, cfg.batchSize, cfg.hiddenSize];
-  const modelConfig = {
-    embeddingDim: cfg.embeddingDim,
-    hiddenSize: cfg.hiddenSize,
-    numLayers: cfg.numLayers,
-  };
 
   let iteration = 0;
   let offset = 0;
@@ -192,7 +187,7 @@ async function run(opts: ExampleOptions): Promise<Summary> {
       generators,
       extra: {
         example: 'char-lstm',
-        config: { ...cfg, ...modelConfig },
+        config: cfg,
         vocab: vocab.toString(),
         iteration,
         offset,
