@@ -100,10 +100,11 @@ export interface Backend {
   assign(dst: Storage, src: Storage): void;
   /**
    * Optional fused optimizer step: updates the parameter p and the moments m, v in place from the
-   * gradient g (one dtype), in the order of PyTorch's single-tensor Adam, with no temporaries.
+   * gradient g (one dtype), in the order of PyTorch's single-tensor Adam, with no temporaries;
+   * with vmax (AMSGrad) the running maximum of v is kept there and used in the denominator.
    * Optimizers compose ordinary ops where a backend lacks it.
    */
-  adamStep?(p: Storage, g: Storage, m: Storage, v: Storage, hyper: AdamHyper): void;
+  adamStep?(p: Storage, g: Storage, m: Storage, v: Storage, hyper: AdamHyper, vmax?: Storage | null): void;
 
   /**
    * Max pooling of [N, C, H, W] (padding never wins): the maximum of each window and its int32

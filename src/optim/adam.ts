@@ -66,7 +66,7 @@ function adamUpdate(
 
 /**
  * The same update by the backend's fused kernel, in place and without temporaries, where it has one
- * (not for AMSGrad, whose running maximum the kernel does not keep). Returns false to compose ops.
+ * (AMSGrad's running maximum included). Returns false to compose ops.
  */
 function fusedStep(
   p: Tensor,
@@ -79,19 +79,31 @@ function fusedStep(
   const be = p.storage.backend;
   const m = st.exp_avg as Tensor;
   const v = st.exp_avg_sq as Tensor;
-  const same = [grad, m, v].every((t) => t.storage.backend === be && t.dtype === p.dtype);
-  if (!be.adamStep || g.amsgrad || !same) return false;
+  if (g.amsgrad && !st.max_exp_avg_sq) st.max_exp_avg_sq = filledLike(p, 0);
+  const vmax = g.amsgrad ? (st.max_exp_avg_sq as Tensor) : null;
+  const same = [grad, m, v, ...(vmax ? [vmax] : [])].every(
+    (t) => t.storage.backend === be && t.dtype === p.dtype,
+  );
+  if (!be.adamStep || !same) return false;
   const [beta1, beta2] = g.betas;
-  be.adamStep(p.storage, grad.storage, m.storage, v.storage, {
-    lr: g.lr,
-    beta1,
-    beta2,
-    eps: g.eps,
-    weightDecay: g.weightDecay,
-    decoupled,
-    maximize: g.maximize,
-    step,
-  });
+  be.adamStep(
+    p.storage,
+    grad.storage,
+    m.storage,
+    v.storage,
+    {
+      lr: g.lr,
+      beta1,
+      beta2,
+      eps: g.eps,
+      weightDecay: g.weightDecay,
+      decoupled,
+      maximize: g.maximize,
+      step,
+    },
+    vmax?.storage ?? null,
+  );
+  if (vmax) vmax.storage.version++;
   // In-place writes: a graph that saved these tensors must notice (version counters).
   p.storage.version++;
   m.storage.version++;

@@ -31,7 +31,7 @@ forEachBackend('fused Adam step', (name) => {
 
   it('equals the composed ops exactly in float64, and to rounding in float32', () => {
     for (const kind of ['Adam', 'AdamW'] as const) {
-      for (const extra of [{}, { maximize: true }]) {
+      for (const extra of [{}, { maximize: true }, { amsgrad: true }, { amsgrad: true, maximize: true }]) {
         assert.deepEqual(
           run(kind, 'float64', true, extra),
           run(kind, 'float64', false, extra),

@@ -48,8 +48,8 @@ export class JsBackend implements Backend {
     vals(dst).set(vals(src));
   }
 
-  adamStep(p: Storage, g: Storage, m: Storage, v: Storage, hyper: AdamHyper): void {
-    adamLoop(vals(p), vals(g), vals(m), vals(v), hyper);
+  adamStep(p: Storage, g: Storage, m: Storage, v: Storage, hyper: AdamHyper, vmax?: Storage | null): void {
+    adamLoop(vals(p), vals(g), vals(m), vals(v), hyper, vmax ? vals(vmax) : null);
   }
 
   maxPool2d(x: Storage, shape: Shape, window: PoolWindow): [Storage, Storage] {

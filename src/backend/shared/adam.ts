@@ -3,9 +3,17 @@ import type { AdamHyper } from '../backend.js';
 
 /**
  * One Adam/AdamW step over plain arrays, element by element in the order of PyTorch 1.13's
- * single-tensor Adam (so float64 results equal the composed ops' exactly): no temporaries.
+ * single-tensor Adam (so float64 results equal the composed ops' exactly): no temporaries. With
+ * vmax (AMSGrad), the denominator uses the running maximum of v, kept in vmax.
  */
-export function adamLoop(p: TypedArray, g: TypedArray, m: TypedArray, v: TypedArray, h: AdamHyper): void {
+export function adamLoop(
+  p: TypedArray,
+  g: TypedArray,
+  m: TypedArray,
+  v: TypedArray,
+  h: AdamHyper,
+  vmax: TypedArray | null = null,
+): void {
   const { lr, beta1, beta2, eps, weightDecay, decoupled, maximize, step } = h;
   const decay = decoupled ? 1 - lr * weightDecay : 1;
   const l2 = decoupled ? 0 : weightDecay;
@@ -22,6 +30,8 @@ export function adamLoop(p: TypedArray, g: TypedArray, m: TypedArray, v: TypedAr
     const vi = v[i] * beta2 + gi * gi * c2;
     m[i] = mi;
     v[i] = vi;
-    p[i] = pi + (mi * -stepSize) / (Math.sqrt(vi) / bc2Sqrt + eps);
+    // AMSGrad: the running maximum of the second moments (NaN propagates, as torch.maximum).
+    const second = vmax ? (vmax[i] = Math.max(vmax[i], vi)) : vi;
+    p[i] = pi + (mi * -stepSize) / (Math.sqrt(second) / bc2Sqrt + eps);
   }
 }

@@ -127,10 +127,10 @@ export class WasmBackend implements Backend {
     return Promise.resolve(this.readSync(x));
   }
 
-  adamStep(p: Storage, g: Storage, m: Storage, v: Storage, hyper: AdamHyper): void {
+  adamStep(p: Storage, g: Storage, m: Storage, v: Storage, hyper: AdamHyper, vmax?: Storage | null): void {
     // In place on the elements wherever they live (memory or host): no views are invalidated, as
     // nothing is allocated in between.
-    adamLoop(this.v(p), this.v(g), this.v(m), this.v(v), hyper);
+    adamLoop(this.v(p), this.v(g), this.v(m), this.v(v), hyper, vmax ? this.v(vmax) : null);
   }
 
   assign(dst: Storage, src: Storage): void {
