@@ -17,13 +17,13 @@ import { registerBackend } from '../backend.js';
 import { adamLoop } from '../shared/adam.js';
 import { broadcastLoop, broadcastStrides, whereLoop } from '../js/elementwise.js';
 import { JsBackend } from '../js/index.js';
-import { asStridedLoop, asStridedScatterLoop, coalesce, concatLoop, gatherLoop } from '../js/layout.js';
+import { asStridedLoop, asStridedScatterLoop, concatLoop, gatherLoop } from '../js/layout.js';
 import { maxPool2dLoop } from '../js/pool.js';
 import { JsStorage, vals } from '../js/storage.js';
 import type { Kernels } from './loader.js';
 import { loadKernels } from './loader.js';
 import { Parallel } from './parallel.js';
-import { planBinary, planReduce } from './route.js';
+import { planBinary, planReduce, stridedBlocks } from './route.js';
 import type { StoreStats } from './store.js';
 import { Store, WasmStorage } from './store.js';
 import { getNumThreads, setNumThreads } from './threads.js';
@@ -427,35 +427,3 @@ export class WasmBackend implements Backend {
 }
 
 registerBackend('wasm', () => new WasmBackend(), 1);
-
-/**
- * Splits a strided walk into blocks of its 4 innermost (merged) dims, which one kernel call walks:
- * visit(element offset in the strided tensor, offset in the contiguous one, [n0, s0, … n3, s3]).
- */
-function stridedBlocks(
-  shape: Shape,
-  strides: readonly number[],
-  offset: number,
-  visit: (strided: number, flat: number, dims: number[]) => void,
-): void {
-  let [dims, st] = coalesce(shape, strides);
-  while (dims.length < 4) {
-    dims = [1, ...dims];
-    st = [0, ...st];
-  }
-  const k = dims.length - 4;
-  const inner = dims.slice(k).flatMap((n, i) => [n, st[k + i]]);
-  const block = dims[k] * dims[k + 1] * dims[k + 2] * dims[k + 3];
-  const outer = sizeOf(dims.slice(0, k));
-  const idx = new Array<number>(k).fill(0);
-  let at = offset;
-  for (let o = 0; o < outer; o++) {
-    visit(at, o * block, inner);
-    for (let d = k - 1; d >= 0; d--) {
-      at += st[d];
-      if (++idx[d] < dims[d]) break;
-      at -= st[d] * dims[d];
-      idx[d] = 0;
-    }
-  }
-}

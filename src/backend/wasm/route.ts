@@ -1,5 +1,7 @@
 import type { Shape } from '../../tensor/shape.js';
 import { broadcastStrides } from '../js/elementwise.js';
+import { coalesce } from '../js/layout.js';
+import { sizeOf } from '../../tensor/shape.js';
 
 /**
  * How an elementwise op over broadcast operands maps onto the kernel's 2-D form
@@ -119,5 +121,37 @@ export function planReduce(shape: Shape, axes: readonly number[]): ReducePlan | 
       return { kind: 'rowsThenCols', outer: s[0], rows: s[1], cols: s[2] };
     default:
       return null;
+  }
+}
+
+/**
+ * Splits a strided walk into blocks of its 4 innermost (merged) dims, which one kernel call walks:
+ * visit(element offset in the strided tensor, offset in the contiguous one, [n0, s0, … n3, s3]).
+ */
+export function stridedBlocks(
+  shape: Shape,
+  strides: readonly number[],
+  offset: number,
+  visit: (strided: number, flat: number, dims: number[]) => void,
+): void {
+  let [dims, st] = coalesce(shape, strides);
+  while (dims.length < 4) {
+    dims = [1, ...dims];
+    st = [0, ...st];
+  }
+  const k = dims.length - 4;
+  const inner = dims.slice(k).flatMap((n, i) => [n, st[k + i]]);
+  const block = dims[k] * dims[k + 1] * dims[k + 2] * dims[k + 3];
+  const outer = sizeOf(dims.slice(0, k));
+  const idx = new Array<number>(k).fill(0);
+  let at = offset;
+  for (let o = 0; o < outer; o++) {
+    visit(at, o * block, inner);
+    for (let d = k - 1; d >= 0; d--) {
+      at += st[d];
+      if (++idx[d] < dims[d]) break;
+      at -= st[d] * dims[d];
+      idx[d] = 0;
+    }
   }
 }
