@@ -70,6 +70,7 @@ export type { Backend, Storage } from './backend/backend.js';
 export { setBackend, getBackend, listBackends, registerBackend } from './backend/backend.js';
 export type { PoolWorker, WorkerFactory } from './backend/wasm/threads.js';
 export { setNumThreads, getNumThreads, setWorkerFactory } from './backend/wasm/threads.js';
+export { useWebWorkers } from './backend/wasm/web-workers.js';
 
 export type { TensorLike } from './ops/util.js';
 export { to, clone, detach } from './ops/convert.js';

@@ -25,7 +25,7 @@ const CONFIG: VisionConfig = {
   weightDecay: 0,
 };
 
-function buildModel(generator: Generator): nn.Module {
+export function buildModel(generator: Generator): nn.Module {
   const g = { generator };
   return new nn.Sequential(
     new nn.Conv2d(1, 32, 3, { padding: 1, ...g }),

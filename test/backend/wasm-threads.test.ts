@@ -210,3 +210,12 @@ describe('wasm threads', () => {
     assert.equal(r.stdout.trim(), '1 true');
   });
 });
+
+describe('wasm thread pool: browsers', () => {
+  it('useWebWorkers changes nothing without Web Workers and cross-origin isolation', async () => {
+    const { useWebWorkers } = await import('../../src/index.js');
+    const before = getNumThreads();
+    assert.equal(useWebWorkers(4), false);
+    assert.equal(getNumThreads(), before);
+  });
+});
