@@ -2,6 +2,7 @@ import type { Example } from './common.js';
 import { example as charGpt } from './char-gpt/main.js';
 import { example as charLstm } from './char-lstm/main.js';
 import { example as digitsMlp } from './digits-mlp/main.js';
+import { example as dcganFashion } from './dcgan-fashion/main.js';
 import { example as dqnCartpole } from './dqn-cartpole/main.js';
 import { example as fashionCnn } from './fashion-cnn/main.js';
 import { example as fashionMlp } from './fashion-mlp/main.js';
@@ -26,6 +27,7 @@ export const EXAMPLES: Record<string, Example> = Object.fromEntries(
     vae2d,
     convVae,
     ganRing,
+    dcganFashion,
     charLstm,
     charGpt,
     vanishingGradients,

@@ -6,7 +6,7 @@
  */
 import { DTypeError, IndexError } from '../tensor/errors.js';
 import { Tensor } from '../tensor/tensor.js';
-import { add, div, mul, neg, sub } from './arith.js';
+import { add, binaryKernel, div, mul, neg, sub } from './arith.js';
 import { clamp, ge, gt, le, lt, logicalAnd, where } from './compare.js';
 import { erf, exp, expm1, log1p, sigmoid, tanh } from './unary.js';
 import { checkFloating, checkTensor } from './util.js';
@@ -28,7 +28,10 @@ function checkNumber(op: string, name: string, v: unknown): number {
 export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
   const t = floatInput('leakyRelu', x);
   const slope = checkNumber('leakyRelu', 'negativeSlope', negativeSlope);
-  return where(gt(t, 0), t, mul(t, slope));
+  // x·m + (slope·x)·(1 − m) with the float mask m = [x > 0]: exact in both branches, and every
+  // step an elementwise kernel (a where() with a bool mask is slower on the wasm backend).
+  const m = binaryKernel('gt', t, 0, t.dtype, t.dtype)[2];
+  return add(mul(t, m), mul(mul(t, slope), sub(1, m)));
 }
 
 /** x where x > 0, else alpha·(eˣ − 1). */
