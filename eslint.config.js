@@ -28,6 +28,11 @@ export default tseslint.config(
     },
   },
   {
+    // Drives the playground in a browser: the functions it hands to the page use the page's globals.
+    files: ['scripts/playground-screenshot.mjs'],
+    languageOptions: { globals: { window: 'readonly', document: 'readonly' } },
+  },
+  {
     // The core must run in a browser: Node built-ins are only allowed in the Node-only parts.
     files: ['src/**/*.ts'],
     ignores: ['src/node/**', 'src/index.node.ts'],
