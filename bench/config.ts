@@ -50,6 +50,7 @@ export const USAGE = `usage: node build/bench/run.js [options]
   --no-mem              skip the long-loop resident-memory check
   --mem-steps N         steps of the long-loop memory check (default 2000, capped by --mem-time)
   --mem-time S          seconds at most per long loop (default 25)
+  --mem-epoch N         steps per "epoch" of the memory check (default 50; 469 = Fashion-MNIST at batch 128)
   --out-dir DIR         where <date>.json goes (default bench/results)`;
 
 // A step is a few GFLOP, seconds on the slowest engines: few steps, and the time cap does the rest.
@@ -113,6 +114,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     } else if (a === '--backend') o.backends = list(argv[++i], a);
     else if (a === '--mem-steps') o.memLoop.steps = Math.round(positive(argv[++i], a));
     else if (a === '--mem-time') o.memLoop.maxTime = positive(argv[++i], a);
+    else if (a === '--mem-epoch') o.memLoop.epochSteps = Math.round(positive(argv[++i], a));
     else if (a === '--out-dir') o.outDir = list(argv[++i], a).join(',');
     else throw new Error(`unknown option '${a}'\n${USAGE}`);
   }

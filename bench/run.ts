@@ -209,7 +209,8 @@ function torchPeer(o: BenchOptions, cores: number): Record<string, unknown>[] {
 /** The long memory loop of one backend, in a fresh process so that RSS starts from a clean slate. */
 function memoryLoop(o: BenchOptions, backend: string): Record<string, unknown> {
   const args = [process.argv[1], '--mem-child', backend, '--mem-steps', String(o.memLoop.steps)];
-  args.push('--mem-time', String(o.memLoop.maxTime), ...(o.quick ? ['--quick'] : []));
+  args.push('--mem-time', String(o.memLoop.maxTime), '--mem-epoch', String(o.memLoop.epochSteps));
+  if (o.quick) args.push('--quick');
   log(`${backend}: long MLP loop (${o.memLoop.steps} steps at most, ${o.memLoop.maxTime} s at most)`);
   const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 16 << 20 });
   const line = r.stdout.split('\n').find((l) => l.startsWith('BENCH_MEM '));

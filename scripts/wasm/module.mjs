@@ -5,6 +5,7 @@ import { gemmModule, GEMM_BLOCKS } from './gemm.mjs';
 import { elementwiseModule } from './elementwise.mjs';
 import { reduceModule } from './reduce.mjs';
 import { layoutModule } from './layout.mjs';
+import { batchnormModule } from './batchnorm.mjs';
 
 /** The module text. `relaxed` selects relaxed-SIMD FMA; `blocks` overrides GEMM cache blocking (tuning). */
 export function moduleText({ relaxed = false, blocks = GEMM_BLOCKS } = {}) {
@@ -16,6 +17,7 @@ export function moduleText({ relaxed = false, blocks = GEMM_BLOCKS } = {}) {
   ${elementwiseModule(v)}
   ${reduceModule(v)}
   ${layoutModule()}
+  ${batchnormModule(v)}
 )
 `;
 }

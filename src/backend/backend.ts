@@ -107,6 +107,31 @@ export interface Backend {
   adamStep?(p: Storage, g: Storage, m: Storage, v: Storage, hyper: AdamHyper, vmax?: Storage | null): void;
 
   /**
+   * Optional batch-normalization kernels over x of shape [N, C, *] (one float dtype throughout; the
+   * per-channel storages have size C). batchNorm composes ordinary ops where a backend lacks them.
+   *
+   * batchNormStats: the mean and the biased variance of each channel over every dim but 1, as
+   * [mean, variance]. The variance must not be formed as E[x²] − E[x]² in working precision (that
+   * cancels when the mean is large against the spread): the reference sums in float64, two passes.
+   */
+  batchNormStats?(x: Storage, shape: Shape): [Storage, Storage];
+  /** y = (x − center[c])·scale[c] + shift[c] in one pass (center null: 0). */
+  batchNormApply?(x: Storage, shape: Shape, scale: Storage, shift: Storage, center: Storage | null): Storage;
+  /**
+   * The backward of training-mode batch norm y = x̂·γ + β, x̂ = (x − mean[c])·invstd[c], from the
+   * output gradient g: [dx, Σg, Σg·x̂] with the sums per channel (β's and γ's gradients) and
+   * dx = invstd·γ·(g − Σg/n − x̂·Σg·x̂/n), n = numel/C. weight null means γ = 1.
+   */
+  batchNormBackward?(
+    g: Storage,
+    x: Storage,
+    shape: Shape,
+    mean: Storage,
+    invstd: Storage,
+    weight: Storage | null,
+  ): [Storage, Storage, Storage];
+
+  /**
    * Max pooling of [N, C, H, W] (padding never wins): the maximum of each window and its int32
    * position h·W + w in the input plane (the first on ties; NaN wins).
    */

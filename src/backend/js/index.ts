@@ -15,6 +15,7 @@ import type {
 } from '../backend.js';
 import { registerBackend } from '../backend.js';
 import { adamLoop } from '../shared/adam.js';
+import { batchNormApplyLoop, batchNormBackwardLoop, batchNormStatsLoop } from './batchnorm.js';
 import { BINARY, UNARY, arithmeticFastPath, binaryLoop, unaryLoop, whereLoop } from './elementwise.js';
 import { asStridedLoop, asStridedScatterLoop, concatLoop, gatherLoop, scatterAddLoop } from './layout.js';
 import { matmulLoop } from './matmul.js';
@@ -50,6 +51,35 @@ export class JsBackend implements Backend {
 
   adamStep(p: Storage, g: Storage, m: Storage, v: Storage, hyper: AdamHyper, vmax?: Storage | null): void {
     adamLoop(vals(p), vals(g), vals(m), vals(v), hyper, vmax ? vals(vmax) : null);
+  }
+
+  batchNormStats(x: Storage, shape: Shape): [Storage, Storage] {
+    const [mean, m] = this.make(x.dtype, shape[1]);
+    const [variance, v] = this.make(x.dtype, shape[1]);
+    batchNormStatsLoop(vals(x), shape, m, v);
+    return [mean, variance];
+  }
+
+  batchNormApply(x: Storage, shape: Shape, scale: Storage, shift: Storage, center: Storage | null): Storage {
+    const [s, v] = this.make(x.dtype, x.size);
+    batchNormApplyLoop(vals(x), shape, vals(scale), vals(shift), center ? vals(center) : null, v);
+    return s;
+  }
+
+  batchNormBackward(
+    g: Storage,
+    x: Storage,
+    shape: Shape,
+    mean: Storage,
+    invstd: Storage,
+    weight: Storage | null,
+  ): [Storage, Storage, Storage] {
+    const [dx, d] = this.make(x.dtype, x.size);
+    const [sumG, sg] = this.make(x.dtype, shape[1]);
+    const [sumGXhat, sgx] = this.make(x.dtype, shape[1]);
+    const w = weight ? vals(weight) : null;
+    batchNormBackwardLoop(vals(g), vals(x), shape, vals(mean), vals(invstd), w, d, sg, sgx);
+    return [dx, sumG, sumGXhat];
   }
 
   maxPool2d(x: Storage, shape: Shape, window: PoolWindow): [Storage, Storage] {

@@ -133,6 +133,81 @@ export class WasmBackend implements Backend {
     adamLoop(this.v(p), this.v(g), this.v(m), this.v(v), hyper, vmax ? this.v(vmax) : null);
   }
 
+  // Batch norm: float32 in the SIMD kernels, other dtypes in the reference loops.
+  batchNormStats(x: Storage, shape: Shape): [Storage, Storage] {
+    if (x.dtype !== 'float32') {
+      const [m, v] = this.js.batchNormStats(this.w(x), shape);
+      return [this.fromJs(m), this.fromJs(v)];
+    }
+    const [outer, c, inner] = bnDims(shape);
+    const mean = this.out(c);
+    const variance = this.out(c);
+    const scratch = this.out(4 * c);
+    // Pointers after every allocation (an allocation may move earlier outputs to the host).
+    const [pm, pv, ps] = [this.p(mean), this.p(variance), this.p(scratch)];
+    if (x.size > 0) this.k.bn_stats(this.p(x), outer, c, inner, pm, pv, ps);
+    this.store.release(scratch);
+    return [mean, variance];
+  }
+
+  batchNormApply(x: Storage, shape: Shape, scale: Storage, shift: Storage, center: Storage | null): Storage {
+    if (x.dtype !== 'float32') {
+      const c = center ? this.w(center) : null;
+      return this.fromJs(this.js.batchNormApply(this.w(x), shape, this.w(scale), this.w(shift), c));
+    }
+    const [outer, c, inner] = bnDims(shape);
+    const out = this.out(x.size);
+    const zeros = center ? null : this.fill(c, 0, 'float32');
+    const [po, pc] = [this.p(out), this.p(center ?? zeros!)];
+    if (x.size > 0) this.k.bn_apply(this.p(x), po, outer, c, inner, this.p(scale), this.p(shift), pc);
+    if (zeros) this.store.release(zeros as WasmStorage);
+    return out;
+  }
+
+  batchNormBackward(
+    g: Storage,
+    x: Storage,
+    shape: Shape,
+    mean: Storage,
+    invstd: Storage,
+    weight: Storage | null,
+  ): [Storage, Storage, Storage] {
+    if (x.dtype !== 'float32') {
+      const w = weight ? this.w(weight) : null;
+      const r = this.js.batchNormBackward(this.w(g), this.w(x), shape, this.w(mean), this.w(invstd), w);
+      return [this.fromJs(r[0]), this.fromJs(r[1]), this.fromJs(r[2])];
+    }
+    const [outer, c, inner] = bnDims(shape);
+    const dx = this.out(x.size);
+    const sumG = this.out(c);
+    const sumGXhat = this.out(c);
+    const scratch = this.out(4 * c);
+    const coef = this.out(3 * c);
+    const [pd, ps, pk] = [this.p(dx), this.p(scratch), this.p(coef)];
+    const [pg, px, pm] = [this.p(g), this.p(x), this.p(mean)];
+    if (x.size > 0) this.k.bn_backward_sums(pg, px, outer, c, inner, pm, ps);
+    // Per-channel coefficients of dx = g·A + (x − μ)·B + C, from the float64 sums.
+    const sums = new Float64Array(this.store.heap.memory.buffer, ps, 2 * c);
+    const r = this.v(invstd);
+    const w = weight ? this.v(weight) : null;
+    const k = this.v(coef);
+    const [sg, sgx] = [this.v(sumG), this.v(sumGXhat)];
+    const n = outer * inner;
+    for (let j = 0; j < c; j++) {
+      const a = (w ? w[j] : 1) * r[j];
+      const gxhat = sums[c + j] * r[j];
+      sg[j] = sums[j];
+      sgx[j] = gxhat;
+      k[j] = a;
+      k[c + j] = (-a * r[j] * gxhat) / n;
+      k[2 * c + j] = (-a * sums[j]) / n;
+    }
+    if (x.size > 0) this.k.bn_backward_dx(pg, px, pd, outer, c, inner, pm, pk);
+    this.store.release(scratch);
+    this.store.release(coef);
+    return [dx, sumG, sumGXhat];
+  }
+
   assign(dst: Storage, src: Storage): void {
     // set() copies as memmove does, so overlapping views are fine.
     this.store.view(dst as WasmStorage).set(this.store.view(src as WasmStorage));
@@ -424,6 +499,11 @@ export class WasmBackend implements Backend {
     body(this.v(out));
     return out;
   }
+}
+
+/** [N, C, inner] of an [N, C, *] shape. */
+function bnDims(shape: Shape): [number, number, number] {
+  return [shape[0], shape[1], shape.slice(2).reduce((a, b) => a * b, 1)];
 }
 
 registerBackend('wasm', () => new WasmBackend(), 1);

@@ -64,6 +64,45 @@ export interface Kernels {
     s3: number,
   ): void;
   copy(src: number, dst: number, n: number): void;
+  /** Batch norm over outer·channels runs of inner floats (scripts/wasm/batchnorm.mjs); scratch: 2·C f64. */
+  bn_stats(
+    x: number,
+    outer: number,
+    channels: number,
+    inner: number,
+    mean: number,
+    variance: number,
+    scratch: number,
+  ): void;
+  bn_apply(
+    x: number,
+    out: number,
+    outer: number,
+    channels: number,
+    inner: number,
+    scale: number,
+    shift: number,
+    center: number,
+  ): void;
+  bn_backward_sums(
+    g: number,
+    x: number,
+    outer: number,
+    channels: number,
+    inner: number,
+    mean: number,
+    scratch: number,
+  ): void;
+  bn_backward_dx(
+    g: number,
+    x: number,
+    dx: number,
+    outer: number,
+    channels: number,
+    inner: number,
+    mean: number,
+    coef: number,
+  ): void;
 }
 
 export interface LoadedKernels {

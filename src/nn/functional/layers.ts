@@ -1,8 +1,8 @@
 /**
  * The functional forms of the layers (torch.nn.functional), in PyTorch's argument order. Each is
- * composed of differentiable ops, so gradients of any order work; the modules in nn/layers call these.
+ * composed of differentiable ops, so gradients of any order work (batchNorm, in its own file, may run
+ * fused kernels with a composed backward for higher orders); the modules in nn/layers call these.
  */
-import { noGrad } from '../../autograd/grad-mode.js';
 import { DTypeError, IndexError, ShapeError, fmtShape } from '../../tensor/errors.js';
 import type { Generator } from '../../tensor/random.js';
 import { rand } from '../../tensor/random.js';
@@ -21,6 +21,7 @@ export { leakyRelu, elu, gelu, silu, softplus, logSigmoid, hardtanh, relu6 } fro
 export type { GeluApproximate } from '../../ops/activation.js';
 export { softmax, logSoftmax } from '../../ops/softmax.js';
 export { pad } from '../../ops/join.js';
+export { batchNorm } from './batchnorm.js';
 
 function floatTensor(op: string, what: string, x: unknown): Tensor {
   if (!(x instanceof Tensor)) {
@@ -116,78 +117,6 @@ export function dropout2d(input: Tensor, p = 0.5, training = true, opts: Dropout
   const maskShape = x.shape.map((s, i) => (i < x.ndim - 2 ? s : 1));
   const keep = rand(maskShape, { dtype: x.dtype, generator: opts.generator });
   return mul(x, keepMask(keep, p));
-}
-
-function checkChannels(op: string, x: Tensor, what: string, t: Tensor | null, c: number): void {
-  if (t && (t.ndim !== 1 || t.shape[0] !== c)) {
-    throw new ShapeError(
-      `${op}: ${what} should have shape [${c}] (the channels of the input ${fmtShape(x.shape)}), got ${fmtShape(t.shape)}`,
-    );
-  }
-}
-
-/**
- * Batch normalization over [N, C, *] inputs, per channel C. In training it normalizes with the batch's
- * mean and biased variance and updates the running statistics in place:
- * running = (1 − momentum)·running + momentum·batch, with the unbiased variance for running_var
- * (PyTorch's rule). Otherwise it normalizes with runningMean and runningVar.
- */
-export function batchNorm(
-  input: Tensor,
-  runningMean: Tensor | null,
-  runningVar: Tensor | null,
-  weight: Tensor | null = null,
-  bias: Tensor | null = null,
-  training = false,
-  momentum = 0.1,
-  eps = 1e-5,
-): Tensor {
-  const x = floatTensor('batchNorm', 'input', input);
-  if (x.ndim < 2) {
-    throw new ShapeError(
-      `batchNorm: expected an input of shape [N, C, *] with at least 2 dims, got ${fmtShape(x.shape)}`,
-    );
-  }
-  const c = x.shape[1];
-  checkChannels('batchNorm', x, 'runningMean', runningMean, c);
-  checkChannels('batchNorm', x, 'runningVar', runningVar, c);
-  checkChannels('batchNorm', x, 'weight', weight, c);
-  checkChannels('batchNorm', x, 'bias', bias, c);
-  const dims = x.shape.map((_, i) => i).filter((i) => i !== 1);
-  const bshape = x.shape.map((s, i) => (i === 1 ? s : 1));
-  let centered: Tensor;
-  let v: Tensor;
-  if (training) {
-    const n = x.numel() / Math.max(c, 1);
-    if (n <= 1) {
-      throw new ShapeError(
-        `batchNorm: expected more than 1 value per channel when training, got input shape ${fmtShape(x.shape)}`,
-      );
-    }
-    const mu = mean(x, dims, true);
-    centered = sub(x, mu);
-    v = mean(mul(centered, centered), dims, true);
-    noGrad(() => {
-      if (runningMean) {
-        const m = mu.reshape([c]).to(runningMean.dtype);
-        runningMean.copy_(add(mul(runningMean, 1 - momentum), mul(m, momentum)));
-      }
-      if (runningVar) {
-        const unbiased = mul(v.reshape([c]), n / (n - 1)).to(runningVar.dtype);
-        runningVar.copy_(add(mul(runningVar, 1 - momentum), mul(unbiased, momentum)));
-      }
-    });
-  } else {
-    if (!runningMean || !runningVar) {
-      throw new IndexError('batchNorm: runningMean and runningVar are required when training is false');
-    }
-    centered = sub(x, reshape(runningMean, bshape));
-    v = reshape(runningVar, bshape);
-  }
-  let y = mul(centered, rsqrt(add(v, eps)));
-  if (weight) y = mul(y, reshape(weight, bshape));
-  if (bias) y = add(y, reshape(bias, bshape));
-  return y;
 }
 
 /** Normalizes over the last dims given by normalizedShape (biased variance), then scales and shifts. */
