@@ -140,10 +140,7 @@ export class WasmBackend implements Backend {
       return [this.fromJs(m), this.fromJs(v)];
     }
     const [outer, c, inner] = bnDims(shape);
-    const mean = this.out(c);
-    const variance = this.out(c);
-    const scratch = this.out(4 * c);
-    // Pointers after every allocation (an allocation may move earlier outputs to the host).
+    const [mean, variance, scratch] = this.outs(c, c, 4 * c);
     const [pm, pv, ps] = [this.p(mean), this.p(variance), this.p(scratch)];
     if (x.size > 0) this.k.bn_stats(this.p(x), outer, c, inner, pm, pv, ps);
     this.store.release(scratch);
@@ -178,11 +175,7 @@ export class WasmBackend implements Backend {
       return [this.fromJs(r[0]), this.fromJs(r[1]), this.fromJs(r[2])];
     }
     const [outer, c, inner] = bnDims(shape);
-    const dx = this.out(x.size);
-    const sumG = this.out(c);
-    const sumGXhat = this.out(c);
-    const scratch = this.out(4 * c);
-    const coef = this.out(3 * c);
+    const [dx, sumG, sumGXhat, scratch, coef] = this.outs(x.size, c, c, 4 * c, 3 * c);
     const [pd, ps, pk] = [this.p(dx), this.p(scratch), this.p(coef)];
     const [pg, px, pm] = [this.p(g), this.p(x), this.p(mean)];
     if (x.size > 0) this.k.bn_backward_sums(pg, px, outer, c, inner, pm, ps);
@@ -298,9 +291,8 @@ export class WasmBackend implements Backend {
     if (!plan) return this.fromJs(this.js.reduce(op, this.w(x), shape, axes, outDtype));
     const { kind, outer, rows, cols } = plan;
     if (kind === 'rowsThenCols') {
-      const partial = this.out(outer * rows);
+      const [partial, out] = this.outs(outer * rows, rows);
       this.parallel.reduceRows(code!, this.p(x), partial.ptr, outer * rows, cols);
-      const out = this.out(rows);
       this.k.reduce_cols(code!, partial.ptr, out.ptr, outer, rows);
       this.store.release(partial);
       return out;
@@ -463,6 +455,15 @@ export class WasmBackend implements Backend {
   private out(size: number): WasmStorage {
     this.store.reserve(size * 4);
     return this.store.alloc(this, size);
+  }
+
+  /**
+   * Several outputs of one kernel, room made for all at once: a second out() could evict the
+   * first (where eviction is the way memory is reclaimed) and leave its pointer stale.
+   */
+  private outs(...sizes: number[]): WasmStorage[] {
+    this.store.reserve(sizes.reduce((a, b) => a + b, 0) * 4);
+    return sizes.map((size) => this.store.alloc(this, size));
   }
 
   /** The byte offset of a float32 input, copying it into the memory if it is on the host. */
