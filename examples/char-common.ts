@@ -337,6 +337,46 @@ export function evaluateCharCheckpoint(path: string, opts: { data?: string; quic
 }
 
 /** A progress line every `every` iterations: the mean training loss and iterations/s since the last. */
+/** What a finished training run reports (both char examples). */
+export interface CharRunEnd {
+  model: CharModel;
+  vocab: Vocabulary;
+  sampling: {
+    samplePrompt: string;
+    sampleLength: number;
+    temperature: number;
+    topK?: number | null;
+    seed: number;
+  };
+  checkpoint: string;
+  valLoss: number;
+  iteration: number;
+  firstIteration: number;
+  trainSeconds: number;
+  started: number;
+}
+
+/** Prints a sample and the command for more, and returns the run's summary. */
+export function finishCharRun(name: string, r: CharRunEnd): Summary {
+  const c = r.sampling;
+  const sample = generate(r.model, r.vocab, c.samplePrompt, c.sampleLength, {
+    temperature: c.temperature,
+    topK: c.topK,
+    generator: new Generator(c.seed + 2),
+  });
+  console.log(`sample (prompt ${JSON.stringify(c.samplePrompt)}, temperature ${c.temperature}):\n${sample}`);
+  console.log(`to sample more: npx chainrule sample ${r.checkpoint} --prompt "ROMEO:"`);
+  return {
+    example: name,
+    valLoss: round(r.valLoss),
+    iterationsPerSecond: round((r.iteration - r.firstIteration) / r.trainSeconds, 2),
+    iterations: r.iteration,
+    seconds: round((Date.now() - r.started) / 1000, 1),
+    sample,
+    checkpoint: r.checkpoint,
+  };
+}
+
 export class ProgressLog {
   private lossSum = 0;
   private count = 0;

@@ -17,13 +17,12 @@ import type { CharExtra } from '../char-common.js';
 import {
   estimateValLoss,
   evaluateCharCheckpoint,
-  generate,
+  finishCharRun,
   loadCharText,
   ProgressLog,
   randomBatch,
 } from '../char-common.js';
 import type { Example, ExampleOptions, Summary } from '../common.js';
-import { round } from '../common.js';
 import { GPT } from './model.js';
 
 const CONFIG = {
@@ -205,24 +204,17 @@ async function run(opts: ExampleOptions): Promise<Summary> {
       save();
     }
   }
-  const sample = generate(model, vocab, cfg.samplePrompt, cfg.sampleLength, {
-    temperature: cfg.temperature,
-    topK: cfg.topK,
-    generator: new Generator(cfg.seed + 2),
-  });
-  console.log(
-    `sample (prompt ${JSON.stringify(cfg.samplePrompt)}, temperature ${cfg.temperature}):\n${sample}`,
-  );
-  console.log(`to sample more: npx chainrule sample ${checkpoint} --prompt "ROMEO:"`);
-  return {
-    example: 'char-gpt',
-    valLoss: round(lastVal),
-    iterationsPerSecond: round((iteration - firstIteration) / trainSeconds, 2),
-    iterations: iteration,
-    seconds: round((Date.now() - started) / 1000, 1),
-    sample,
+  return finishCharRun('char-gpt', {
+    model,
+    vocab,
+    sampling: cfg,
     checkpoint,
-  };
+    valLoss: lastVal,
+    iteration,
+    firstIteration,
+    trainSeconds,
+    started,
+  });
 }
 
 export const example: Example = {

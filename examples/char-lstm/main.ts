@@ -15,12 +15,11 @@ import type { CharExtra, RecurrentState } from '../char-common.js';
 import {
   estimateValLoss,
   evaluateCharCheckpoint,
-  generate,
+  finishCharRun,
   loadCharText,
   ProgressLog,
 } from '../char-common.js';
 import type { Example, ExampleOptions, Summary } from '../common.js';
-import { round } from '../common.js';
 import { makeOptimizer } from '../optimizers.js';
 import { CharLSTM } from './model.js';
 
@@ -227,23 +226,17 @@ async function run(opts: ExampleOptions): Promise<Summary> {
       save();
     }
   }
-  const sample = generate(model, vocab, cfg.samplePrompt, cfg.sampleLength, {
-    temperature: cfg.temperature,
-    generator: new Generator(cfg.seed + 2),
-  });
-  console.log(
-    `sample (prompt ${JSON.stringify(cfg.samplePrompt)}, temperature ${cfg.temperature}):\n${sample}`,
-  );
-  console.log(`to sample more: npx chainrule sample ${checkpoint} --prompt "ROMEO:"`);
-  return {
-    example: 'char-lstm',
-    valLoss: round(lastVal),
-    iterationsPerSecond: round((iteration - firstIteration) / trainSeconds, 2),
-    iterations: iteration,
-    seconds: round((Date.now() - started) / 1000, 1),
-    sample,
+  return finishCharRun('char-lstm', {
+    model,
+    vocab,
+    sampling: cfg,
     checkpoint,
-  };
+    valLoss: lastVal,
+    iteration,
+    firstIteration,
+    trainSeconds,
+    started,
+  });
 }
 
 export const example: Example = {
