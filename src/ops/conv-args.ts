@@ -1,6 +1,6 @@
 import { DTypeError, IndexError, ShapeError, fmtShape } from '../tensor/errors.js';
 import { isFloating } from '../tensor/dtype.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
 import { checkSameBackend, checkTensor } from './util.js';
 
 /** A size given once for every spatial dim or once per dim, as PyTorch's `int or tuple`. */
@@ -53,4 +53,13 @@ export function checkFloatInput(
     }
   }
   checkSameBackend(op, [input, ...present]);
+}
+
+/**
+ * Host-computed values (pooling divisors, interpolation weights, source indices) as a tensor on x's
+ * backend: int32 arrays stay int32, float values take x's floating dtype.
+ */
+export function constantLike(x: Tensor, values: Float64Array | Int32Array, shape: number[]): Tensor {
+  const arr = values instanceof Int32Array || x.dtype === 'float64' ? values : Float32Array.from(values);
+  return new Tensor(x.storage.backend.upload(arr), shape);
 }

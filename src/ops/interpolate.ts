@@ -5,7 +5,7 @@
  */
 import { IndexError, ShapeError, fmtShape } from '../tensor/errors.js';
 import { Tensor } from '../tensor/tensor.js';
-import { checkFloatInput } from './conv-args.js';
+import { checkFloatInput, constantLike } from './conv-args.js';
 import { indexSelect } from './gather.js';
 import { mm } from './matmul.js';
 import { squeeze, transpose, unsqueeze } from './shape.js';
@@ -43,12 +43,6 @@ function linearWeights(
     m[i * inSize + i1] += l1;
   }
   return m;
-}
-
-function upload(x: Tensor, values: Float64Array | Int32Array, shape: number[]): Tensor {
-  const arr =
-    values instanceof Int32Array ? values : x.dtype === 'float64' ? values : Float32Array.from(values);
-  return new Tensor(x.storage.backend.upload(arr), shape);
 }
 
 /**
@@ -107,15 +101,19 @@ export function interpolate(
   if (mode === 'nearest') {
     for (const axis of [0, 1]) {
       if (ins[axis] !== outs[axis] || fs[axis] !== null) {
-        x = indexSelect(x, 2 + axis, upload(x, nearestIndex(ins[axis], outs[axis], fs[axis]), [outs[axis]]));
+        x = indexSelect(
+          x,
+          2 + axis,
+          constantLike(x, nearestIndex(ins[axis], outs[axis], fs[axis]), [outs[axis]]),
+        );
       }
     }
   } else {
     const ac = alignCorners ?? false;
-    const ww = upload(x, linearWeights(ins[1], outs[1], fs[1], ac), [outs[1], ins[1]]);
+    const ww = constantLike(x, linearWeights(ins[1], outs[1], fs[1], ac), [outs[1], ins[1]]);
     x = mm(x, ww, false, true);
     if (dims === 2) {
-      const wh = upload(x, linearWeights(ins[0], outs[0], fs[0], ac), [outs[0], ins[0]]);
+      const wh = constantLike(x, linearWeights(ins[0], outs[0], fs[0], ac), [outs[0], ins[0]]);
       x = transpose(mm(transpose(x, -1, -2), wh, false, true), -1, -2);
     }
   }

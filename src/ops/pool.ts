@@ -3,12 +3,11 @@
  * last axis, a reduction (max with its index, or sum) pools it, and the reductions' and asStrided's
  * backward rules route the gradient back (to the max of each window, or spread evenly).
  */
-import type { DType } from '../tensor/dtype.js';
 import { ShapeError, fmtShape } from '../tensor/errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import { div } from './arith.js';
 import type { SizeArg } from './conv-args.js';
-import { checkFloatInput, expandSize, windowCount } from './conv-args.js';
+import { checkFloatInput, constantLike, expandSize, windowCount } from './conv-args.js';
 import { scatterAdd } from './gather.js';
 import { record } from '../autograd/record.js';
 import { pad } from './join.js';
@@ -76,16 +75,6 @@ function windows(x: Tensor, w: Window, fill: number): Tensor {
     [c * hp * wp, hp * wp, w.s[0] * wp, w.s[1], w.d[0] * wp, w.d[1]],
   );
   return reshape(win, [n, c, oh, ow, w.k[0] * w.k[1]]);
-}
-
-function constant(x: Tensor, values: ArrayLike<number>, shape: number[], dtype: DType = x.dtype): Tensor {
-  const arr =
-    dtype === 'int32'
-      ? Int32Array.from(values)
-      : dtype === 'float64'
-        ? Float64Array.from(values)
-        : Float32Array.from(values);
-  return new Tensor(x.storage.backend.upload(arr), shape);
 }
 
 function batched(x: Tensor): [Tensor, boolean] {
@@ -268,7 +257,7 @@ export function avgPoolNd(
       divisor[i * ow + j] = divisorOverride ?? (countIncludePad ? poolSize : (h1 - h0) * (w1 - w0));
     }
   }
-  let out = div(total, constant(x3, divisor, [oh, ow]));
+  let out = div(total, constantLike(x3, divisor, [oh, ow]));
   if (unbatched) out = squeeze(out, 0);
   return one ? squeeze(out, -2) : out;
 }
@@ -307,8 +296,8 @@ export function adaptiveAvgPool2d(input: Tensor, outputSize: number | readonly (
   if (oh === 1 && ow === 1) return mean(input, [-2, -1], true);
   if (h % oh === 0 && w % ow === 0) return avgPool2d(input, [h / oh, w / ow]);
   // x·Bwᵀ pools the columns; the rows are pooled on the transposed result.
-  const cols = mm(input, constant(input, adaptiveBins(w, ow), [ow, w]), false, true);
-  const rows = mm(transpose(cols, -1, -2), constant(input, adaptiveBins(h, oh), [oh, h]), false, true);
+  const cols = mm(input, constantLike(input, adaptiveBins(w, ow), [ow, w]), false, true);
+  const rows = mm(transpose(cols, -1, -2), constantLike(input, adaptiveBins(h, oh), [oh, h]), false, true);
   return transpose(rows, -1, -2);
 }
 
