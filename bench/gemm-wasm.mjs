@@ -45,11 +45,11 @@ function measureAll(k, n, a, b, c, s) {
   const best = combos.map(() => 0);
   // Warm-up: lets V8 tier the code up before timing.
   for (const [, tA, tB] of combos)
-    for (let r = 0; r < Math.min(reps, 3); r++) k.gemm(a, b, c, n, n, n, tA, tB, 0, n, s);
+    for (let r = 0; r < Math.min(reps, 3); r++) k.gemm(a, b, c, n, n, n, tA, tB, 0, n, s, 0);
   for (let round = 0; round < 7; round++) {
     combos.forEach(([, tA, tB], i) => {
       const t0 = process.cpuUsage();
-      for (let r = 0; r < reps; r++) k.gemm(a, b, c, n, n, n, tA, tB, 0, n, s);
+      for (let r = 0; r < reps; r++) k.gemm(a, b, c, n, n, n, tA, tB, 0, n, s, 0);
       const dt = process.cpuUsage(t0);
       best[i] = Math.max(best[i], (flop * reps) / ((dt.user + dt.system) * 1e3));
     });

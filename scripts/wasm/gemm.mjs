@@ -60,12 +60,15 @@ function scratchBytes(KC, MC, NC) {
 
 function gemm(KC, MC, NC) {
   return `
-  ;; C[i, :] = op(A)[i, :] · op(B) for rowStart <= i < rowEnd (C is M×N row-major).
+  ;; C[i, :] = op(A)[i, :] · op(B) for rowStart <= i < rowEnd (C is M×N row-major); with acc set,
+  ;; C[i, :] += … instead (convolution gradients sum over images this way).
   (func $gemm (export "gemm") (param $a i32) (param $b i32) (param $c i32) (param $M i32) (param $N i32)
       (param $K i32) (param $tA i32) (param $tB i32) (param $r0 i32) (param $r1 i32) (param $scratch i32)
+      (param $acc i32)
     ${locals('i32', 'sAi', 'sAk', 'sBj', 'sBk', 'ap', 'bp', 'jc', 'nc', 'pc', 'kc', 'ic', 'mc', 'nstep', 'kstep', 'mstep')}
     (if (i32.or (i32.ge_s ${get('r0')} ${get('r1')}) (i32.eqz ${get('N')})) (then (return)))
-    ;; An empty sum: the rows are zero.
+    ;; An empty sum: the rows are zero (or unchanged when accumulating).
+    (if (i32.and (i32.eqz ${get('K')}) ${get('acc')}) (then (return)))
     (if (i32.eqz ${get('K')}) (then
       (memory.fill (i32.add ${get('c')} (i32.shl (i32.mul ${get('r0')} ${get('N')}) (i32.const 2)))
         (i32.const 0)
@@ -114,7 +117,7 @@ function gemm(KC, MC, NC) {
           (call $macro ${get('ap')} ${get('bp')}
             (i32.add ${get('c')} (i32.shl (i32.add (i32.mul ${get('ic')} ${get('N')}) ${get('jc')}) (i32.const 2)))
             (i32.shl ${get('N')} (i32.const 2)) ${get('mc')} ${get('nc')} ${get('kc')}
-            (i32.gt_s ${get('pc')} (i32.const 0)) ${get('scratch')})`,
+            (i32.or (i32.gt_s ${get('pc')} (i32.const 0)) ${get('acc')}) ${get('scratch')})`,
         )}`,
       )}`,
     )})`;

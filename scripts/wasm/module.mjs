@@ -6,6 +6,9 @@ import { elementwiseModule } from './elementwise.mjs';
 import { reduceModule } from './reduce.mjs';
 import { layoutModule } from './layout.mjs';
 import { batchnormModule } from './batchnorm.mjs';
+import { convModule } from './conv.mjs';
+import { poolModule } from './pool.mjs';
+import { optimModule } from './optim.mjs';
 
 /** The module text. `relaxed` selects relaxed-SIMD FMA; `blocks` overrides GEMM cache blocking (tuning). */
 export function moduleText({ relaxed = false, blocks = GEMM_BLOCKS } = {}) {
@@ -18,6 +21,9 @@ export function moduleText({ relaxed = false, blocks = GEMM_BLOCKS } = {}) {
   ${reduceModule(v)}
   ${layoutModule()}
   ${batchnormModule(v)}
+  ${convModule()}
+  ${poolModule()}
+  ${optimModule()}
 )
 `;
 }

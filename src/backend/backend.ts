@@ -83,6 +83,19 @@ export interface PoolWindow {
 }
 
 /**
+ * The geometry of a 2-D convolution of [N, C, H, W] by [O, C/groups, KH, KW]: stride, padding
+ * before (top, left: the input is read as zeros there; padding after only shows in `out`), dilation,
+ * each [height, width], the groups and the output size [OH, OW].
+ */
+export interface ConvGeometry {
+  s: readonly number[];
+  p: readonly number[];
+  d: readonly number[];
+  groups: number;
+  out: readonly number[];
+}
+
+/**
  * The kernels every backend implements. Shapes are passed explicitly; storages are contiguous and
  * row-major. Inputs of a kernel always share one dtype (the op layer casts first), except where a
  * parameter says otherwise (indices are int32, conditions bool).
@@ -130,6 +143,28 @@ export interface Backend {
     invstd: Storage,
     weight: Storage | null,
   ): [Storage, Storage, Storage];
+
+  /**
+   * Optional convolution kernels (float32 and zero padding; null for a dtype they do not handle, and
+   * conv2d composes im2col and a product where a backend lacks them). conv2d: y [N, O, OH, OW] from x
+   * [N, C, H, W] and w [O, C/groups, KH, KW], no bias. conv2dBackwardInput: ∂x from ∂y and w.
+   * conv2dBackwardWeight: ∂w from ∂y and x.
+   */
+  conv2d?(x: Storage, xShape: Shape, w: Storage, wShape: Shape, geom: ConvGeometry): Storage | null;
+  conv2dBackwardInput?(
+    g: Storage,
+    w: Storage,
+    xShape: Shape,
+    wShape: Shape,
+    geom: ConvGeometry,
+  ): Storage | null;
+  conv2dBackwardWeight?(
+    g: Storage,
+    x: Storage,
+    xShape: Shape,
+    wShape: Shape,
+    geom: ConvGeometry,
+  ): Storage | null;
 
   /**
    * Max pooling of [N, C, H, W] (padding never wins): the maximum of each window and its int32

@@ -10,12 +10,13 @@ import type { Tensor } from '../tensor/tensor.js';
 import { add } from './arith.js';
 import type { SizeArg } from './conv-args.js';
 import { checkFloatInput, expandSize, windowCount } from './conv-args.js';
+import { conv2dFused, convBackend, convTranspose2dFused, im2col } from './conv-kernels.js';
 import { pad } from './join.js';
 import type { PadMode } from './join.js';
 import { mm } from './matmul.js';
 import { permute, reshape, squeeze, unsqueeze } from './shape.js';
 import { narrow } from './slice.js';
-import { asStrided, asStridedScatter } from './strided.js';
+import { asStridedScatter } from './strided.js';
 
 export type ConvPadding = SizeArg | 'valid' | 'same';
 
@@ -131,15 +132,41 @@ export function convNd(
   const s = expandSize(op, 'stride', stride, dims, 1);
   const d = expandSize(op, 'dilation', dilation, dims, 1);
   const p = resolvePadding(op, padding, kernel, s, d);
-  // Pad explicitly (this also handles the asymmetric 'same' padding and the padding modes).
-  const amounts = [...p].reverse().flat(); // pad() lists the last dim first
-  const mode: PadMode = paddingMode === 'zeros' ? 'constant' : paddingMode;
-  const padded = amounts.some((a) => a !== 0) ? pad(x, amounts, mode) : x;
-  const x4 = dims === 1 ? unsqueeze(padded, 2) : padded;
+  // 1-D runs as 2-D with height 1.
+  const lift = <T>(v: T[], one: T): T[] => (dims === 1 ? [one, v[0]] : v);
+  const x4 = dims === 1 ? unsqueeze(x, 2) : x;
   const w4 = dims === 1 ? unsqueeze(weight, 2) : weight;
-  let out = conv2dValid(op, x4, w4, bias, dims === 1 ? [1, s[0]] : s, dims === 1 ? [1, d[0]] : d, groups);
+  const [s4, d4, p4] = [lift(s, 1), lift(d, 1), lift(p, [0, 0] as [number, number])];
+  const be = paddingMode === 'zeros' ? convBackend(x, weight) : null;
+  let out = be ? conv2dFused(be, x4, w4, p4, s4, d4, groups) : null;
+  if (!out) {
+    // Pad explicitly (this also handles the asymmetric 'same' padding and the padding modes).
+    const amounts = [...p].reverse().flat(); // pad() lists the last dim first
+    const mode: PadMode = paddingMode === 'zeros' ? 'constant' : paddingMode;
+    const padded = amounts.some((a) => a !== 0) ? pad(x, amounts, mode) : x;
+    out = conv2dValid(op, dims === 1 ? unsqueeze(padded, 2) : padded, w4, s4, d4, groups);
+  }
+  if (bias) out = add(out, reshape(bias, [1, weight.shape[0], 1, 1]));
   if (dims === 1) out = squeeze(out, 2);
   return unbatched ? squeeze(out, 0) : out;
+}
+
+/** The kernel-too-large error, in the op's own (unlifted) sizes: conv1d runs with height 1. */
+function checkOutput(
+  op: string,
+  x: Tensor,
+  kernel: readonly number[],
+  d: readonly number[],
+  out: readonly number[],
+): void {
+  if (out[0] >= 1 && out[1] >= 1) return;
+  const own = (v: readonly number[]): readonly number[] => (op === 'conv1d' ? v.slice(1) : v);
+  const [n, c, h, w] = x.shape;
+  const input = op === 'conv1d' ? [n, c, w] : x.shape;
+  throw new ShapeError(
+    `${op}: the kernel ${fmtShape(own(kernel))} (dilation ${own(d).join(', ')}) is larger than the ` +
+      `padded input ${fmtShape(own([h, w]))} (padded input of shape ${fmtShape(input)})`,
+  );
 }
 
 /** Convolution of an already padded [N, C, H, W] input: im2col by asStrided, then one product per group. */
@@ -147,40 +174,17 @@ function conv2dValid(
   op: string,
   x: Tensor,
   weight: Tensor,
-  bias: Tensor | null,
-  [sh, sw]: readonly number[],
-  [dh, dw]: readonly number[],
+  s: readonly number[],
+  d: readonly number[],
   groups: number,
 ): Tensor {
-  const [n, c, h, w] = x.shape;
+  const [n, , h, w] = x.shape;
   const [o, cg, kh, kw] = weight.shape;
-  const oh = windowCount(h, kh, sh, 0, dh);
-  const ow = windowCount(w, kw, sw, 0, dw);
-  if (oh < 1 || ow < 1) {
-    // conv1d runs with height 1: name its own (unlifted) sizes.
-    const own = (v: readonly number[]): readonly number[] => (op === 'conv1d' ? v.slice(1) : v);
-    const input = op === 'conv1d' ? [n, c, w] : x.shape;
-    throw new ShapeError(
-      `${op}: the kernel ${fmtShape(own([kh, kw]))} (dilation ${own([dh, dw]).join(', ')}) is larger than the ` +
-        `padded input ${fmtShape(own([h, w]))} (padded input of shape ${fmtShape(input)})`,
-    );
-  }
-  const k = cg * kh * kw;
-  const og = o / groups;
-  // cols[g, (c, kh, kw), (n, oh, ow)] = x[n, g·cg + c, oh·sh + kh·dh, ow·sw + kw·dw]: the spatial
-  // positions last, so the gather copies whole rows of ow and the product needs no transposes.
-  const cols = asStrided(
-    x,
-    [groups, cg, kh, kw, n, oh, ow],
-    [cg * h * w, h * w, dh * w, dw, c * h * w, sh * w, sw],
-  );
-  const spatial = n * oh * ow;
-  let out =
-    groups === 1
-      ? mm(reshape(weight, [o, k]), reshape(cols, [k, spatial]))
-      : reshape(mm(reshape(weight, [groups, og, k]), reshape(cols, [groups, k, spatial])), [o, spatial]);
-  if (bias) out = add(out, reshape(bias, [o, 1]));
-  return permute(reshape(out, [o, n, oh, ow]), [1, 0, 2, 3]);
+  const out = [windowCount(h, kh, s[0], 0, d[0]), windowCount(w, kw, s[1], 0, d[1])];
+  checkOutput(op, x, [kh, kw], d, out);
+  const cols = im2col(x, weight.shape, out, s, d, groups);
+  const y = mm(reshape(weight, [groups, o / groups, cg * kh * kw]), cols);
+  return permute(reshape(y, [o, n, out[0], out[1]]), [1, 0, 2, 3]);
 }
 
 /**
@@ -296,6 +300,9 @@ function convTranspose2dCore(
         `weight ${fmtShape(weight.shape)}, padding ${ph}, ${pw})`,
     );
   }
+  const be = convBackend(x, weight);
+  const fused = be && convTranspose2dFused(be, x, weight, [oh, ow], [ph, pw], [sh, sw], [dh, dw], groups);
+  if (fused) return bias ? add(fused, reshape(bias, [1, cout, 1, 1])) : fused;
   // Each input pixel spreads its channels through the kernel: one product per group, with the
   // spatial positions last so that the scatter below adds whole rows.
   const k = og * kh * kw;

@@ -119,7 +119,7 @@ function gemmTests(h: Harness) {
     const sBytes = h.k.gemm_scratch_bytes(M, N, K);
     assert.equal(sBytes % 16, 0);
     const s = h.alloc(sBytes / 4);
-    h.k.gemm(a, b, c, M, N, K, tA, tB, r0, r1, s);
+    h.k.gemm(a, b, c, M, N, K, tA, tB, r0, r1, s, 0);
     const C = h.read(c, M * N);
     const what = `gemm ${M}x${N}x${K} tA=${tA} tB=${tB} rows ${r0}..${r1}`;
     for (let i = 0; i < M; i++) {
@@ -172,7 +172,7 @@ function gemmTests(h: Harness) {
   it('gemm: K = 0 gives zeros', () => {
     h.reset();
     const c = h.alloc(12);
-    h.k.gemm(0, 0, c, 3, 4, 0, 0, 0, 0, 3, h.alloc(64));
+    h.k.gemm(0, 0, c, 3, 4, 0, 0, 0, 0, 3, h.alloc(64), 0);
     assertAllSame(h.read(c, 12), Array(12).fill(0), 'C');
   });
 }

@@ -10,7 +10,8 @@ function run(kind: 'Adam' | 'AdamW', dtype: 'float32' | 'float64', fused: boolea
   const saved = be.adamStep;
   if (!fused) be.adamStep = undefined;
   try {
-    const p = tensor([0.5, -1.5, 2, 0.25], { dtype, requiresGrad: true });
+    // Seven: a vector kernel's four-wide body and its tail.
+    const p = tensor([0.5, -1.5, 2, 0.25, 1, -0.75, 3], { dtype, requiresGrad: true });
     const Opt = kind === 'Adam' ? optim.Adam : optim.AdamW;
     const opt = new Opt([p], { lr: 0.1, weightDecay: 0.05, ...extra });
     for (let i = 0; i < 5; i++) {

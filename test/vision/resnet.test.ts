@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
+import type { Tensor } from '../../src/index.js';
 import { Generator, nn, randn, vision } from '../../src/index.js';
 import { forEachBackend } from '../helpers.js';
 
@@ -18,6 +19,18 @@ forEachBackend('ResNet', () => {
     assert.ok(names.includes('layers.1.0.downsample.0.weight'), 'a projection where the stage starts');
     assert.ok(!names.includes('layers.1.1.downsample.0.weight'), 'identity shortcuts inside a stage');
     assert.ok(!names.includes('layers.0.0.downsample.0.weight'), 'no projection when nothing changes');
+  });
+
+  it('strides set where each stage downsamples; mismatched stage lists are refused', () => {
+    const net = new vision.ResNet({ widths: [4, 8], strides: [2, 2], generator: new Generator(0) });
+    const stem = net.bn1.forward(net.conv1.forward(randn([1, 1, 28, 28], { generator: new Generator(1) })));
+    assert.deepEqual((net.layers.forward(stem) as Tensor).shape, [1, 8, 7, 7]);
+    const names = net.namedParameters().map(([n]) => n);
+    assert.ok(names.includes('layers.0.0.downsample.0.weight'), 'a strided first stage projects');
+    assert.throws(
+      () => new vision.ResNet({ widths: [4, 8], strides: [2] }),
+      /ResNet: widths \[4, 8\], blocks \[1, 1\] and strides \[2\] should list one value per stage/,
+    );
   });
 
   it('every parameter gets a gradient, and eval mode uses the running statistics', () => {

@@ -142,7 +142,7 @@ function checkIndex(op: string, v: number, axis: number, shape: Shape): never {
  * The row count when gather/scatterAdd work along the last axis with index (and src) shaped like the
  * target except in that axis: then a plain row loop replaces the general offset walk. 0 otherwise.
  */
-function lastAxisRows(target: Shape, axis: number, indexShape: Shape, srcShape: Shape): number {
+export function lastAxisRows(target: Shape, axis: number, indexShape: Shape, srcShape: Shape): number {
   const nd = target.length;
   if (axis !== nd - 1 || indexShape.length !== nd || srcShape.length !== nd) return 0;
   for (let d = 0; d < nd - 1; d++) {

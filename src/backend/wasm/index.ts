@@ -7,6 +7,7 @@ import type {
   ArgReduceOp,
   Backend,
   BinaryOp,
+  ConvGeometry,
   CumulativeOp,
   PoolWindow,
   ReduceOp,
@@ -17,9 +18,10 @@ import { registerBackend } from '../backend.js';
 import { adamLoop } from '../shared/adam.js';
 import { broadcastLoop, broadcastStrides, whereLoop } from '../js/elementwise.js';
 import { JsBackend } from '../js/index.js';
-import { asStridedLoop, asStridedScatterLoop, concatLoop, gatherLoop } from '../js/layout.js';
-import { maxPool2dLoop } from '../js/pool.js';
+import { asStridedLoop, asStridedScatterLoop, concatLoop, gatherLoop, lastAxisRows } from '../js/layout.js';
 import { JsStorage, vals } from '../js/storage.js';
+import type { ConvContext } from './conv.js';
+import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward } from './conv.js';
 import type { Kernels } from './loader.js';
 import { loadKernels } from './loader.js';
 import { Parallel } from './parallel.js';
@@ -103,6 +105,43 @@ export class WasmBackend implements Backend {
     return this.parallel.stats();
   }
 
+  // Convolution: float32 in the kernels of conv.ts; other dtypes compose (null).
+  conv2d(x: Storage, xShape: Shape, w: Storage, wShape: Shape, geom: ConvGeometry): Storage | null {
+    return x.dtype === 'float32' ? conv2dForward(this.convContext(), x, xShape, w, wShape, geom) : null;
+  }
+
+  conv2dBackwardInput(
+    g: Storage,
+    w: Storage,
+    xShape: Shape,
+    wShape: Shape,
+    geom: ConvGeometry,
+  ): Storage | null {
+    return g.dtype === 'float32' ? conv2dBackwardInput(this.convContext(), g, w, xShape, wShape, geom) : null;
+  }
+
+  conv2dBackwardWeight(
+    g: Storage,
+    x: Storage,
+    xShape: Shape,
+    wShape: Shape,
+    geom: ConvGeometry,
+  ): Storage | null {
+    return g.dtype === 'float32'
+      ? conv2dBackwardWeight(this.convContext(), g, x, xShape, wShape, geom)
+      : null;
+  }
+
+  private convContext(): ConvContext {
+    return {
+      k: this.k,
+      parallel: this.parallel,
+      outs: (...sizes) => this.outs(...sizes),
+      p: (x) => this.p(x),
+      release: (x) => this.store.release(x),
+    };
+  }
+
   /**
    * Frees a storage's WebAssembly memory now instead of when it is garbage-collected. Only for a
    * storage no tensor will use again: using one afterwards throws.
@@ -128,8 +167,34 @@ export class WasmBackend implements Backend {
   }
 
   adamStep(p: Storage, g: Storage, m: Storage, v: Storage, hyper: AdamHyper, vmax?: Storage | null): void {
-    // In place on the elements wherever they live (memory or host): no views are invalidated, as
-    // nothing is allocated in between.
+    if (p.dtype === 'float32' && !vmax) {
+      const [pp, pg, pm, pv] = [this.p(p), this.p(g), this.p(m), this.p(v)];
+      const { lr, beta1, beta2, eps, weightDecay, decoupled, maximize, step } = hyper;
+      const [decay, l2] = decoupled ? [1 - lr * weightDecay, 0] : [1, weightDecay];
+      const negStep = -lr / (1 - beta1 ** step);
+      const bc2 = Math.sqrt(1 - beta2 ** step);
+      this.k.adam_step(
+        pp,
+        pg,
+        pm,
+        pv,
+        p.size,
+        beta1,
+        beta2,
+        1 - beta1,
+        1 - beta2,
+        l2,
+        decay,
+        negStep,
+        bc2,
+        eps,
+        +decoupled,
+        +maximize,
+      );
+      return;
+    }
+    // Elsewhere in place on the elements wherever they live (memory or host): no views are
+    // invalidated, as nothing is allocated in between.
     adamLoop(this.v(p), this.v(g), this.v(m), this.v(v), hyper, vmax ? this.v(vmax) : null);
   }
 
@@ -314,10 +379,27 @@ export class WasmBackend implements Backend {
       return [this.fromJs(v), this.fromJs(i)];
     }
     const size = shape[0] * shape[1] * window.out[0] * window.out[1];
-    const indices = this.js.fill(size, 0, 'int32');
-    const out = this.out(size);
-    maxPool2dLoop(this.v(x), shape, window, this.v(out), vals(indices) as Int32Array);
-    return [out, this.fromJs(indices)];
+    // int32 storages live on the host: the positions are written to scratch memory, then copied out.
+    const [out, positions] = this.outs(size, size);
+    const [k, s, p, d] = [window.k, window.s, window.p, window.d];
+    const geometry = [
+      shape[2],
+      shape[3],
+      window.out[0],
+      window.out[1],
+      k[0],
+      k[1],
+      s[0],
+      s[1],
+      p[0],
+      p[1],
+      d[0],
+      d[1],
+    ];
+    this.k.maxpool2d(this.p(x), out.ptr, positions.ptr, shape[0] * shape[1], ...geometry);
+    const indices = new Int32Array(this.store.heap.memory.buffer, positions.ptr, size).slice();
+    this.store.release(positions);
+    return [out, new WasmStorage(this, 'int32', size, indices)];
   }
 
   argReduce(op: ArgReduceOp, x: Storage, shape: Shape, axis: number): Storage {
@@ -446,6 +528,25 @@ export class WasmBackend implements Backend {
     src: Storage,
     srcShape: Shape,
   ): Storage {
+    const rows = lastAxisRows(baseShape, axis, indexShape, srcShape);
+    if (rows > 0 && base.dtype === 'float32' && index.size > 0) {
+      // Along the last axis (max pooling's and max's backward): the kernel, on a copy of base.
+      const [out, positions] = this.outs(base.size, index.size);
+      const [pb, ps] = [this.p(base), this.p(src)];
+      this.k.copy(pb, out.ptr, base.size);
+      new Int32Array(this.store.heap.memory.buffer, positions.ptr, index.size).set(this.v(index));
+      const bad = this.k.scatter_add_rows(
+        out.ptr,
+        positions.ptr,
+        ps,
+        rows,
+        baseShape[axis],
+        indexShape[axis],
+      );
+      this.store.release(positions);
+      if (!bad) return out;
+      this.store.release(out); // the reference loop below names the bad index
+    }
     return this.fromJs(
       this.js.scatterAdd(this.w(base), baseShape, axis, this.w(index), indexShape, this.w(src), srcShape),
     );

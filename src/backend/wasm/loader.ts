@@ -18,8 +18,17 @@ export interface Kernels {
     rowStart: number,
     rowEnd: number,
     scratch: number,
+    /** 1: C += op(A)·op(B). */
+    accumulate: number,
   ): void;
   gemm_scratch_bytes(M: number, N: number, K: number): number;
+  /**
+   * One image's receptive fields (img: [C, H, W]) as the [C·KH·KW, OH·OW] matrix mat with row stride
+   * ld; the args after ld: C, H, W, KH, KW, stride h/w, padding top/left, dilation h/w, OH, OW.
+   */
+  im2col(img: number, mat: number, ld: number, ...geometry: number[]): void;
+  /** The adjoint: img += the matrix's entries at their input positions (same arguments). */
+  col2im(img: number, mat: number, ld: number, ...geometry: number[]): void;
   binary(
     op: number,
     a: number,
@@ -64,6 +73,12 @@ export interface Kernels {
     s3: number,
   ): void;
   copy(src: number, dst: number, n: number): void;
+  /** One Adam/AdamW step in place (scripts/wasm/optim.mjs); the floats are f32 parameters. */
+  adam_step(p: number, g: number, m: number, v: number, n: number, ...hyper: number[]): void;
+  /** Max pooling of [planes, H, W] (scripts/wasm/pool.mjs); args after planes: H, W, OH, OW, KH, KW, sh, sw, ph, pw, dh, dw. */
+  maxpool2d(x: number, vals: number, idx: number, planes: number, ...geometry: number[]): void;
+  /** out[r·n + index[r·m + j]] += src[r·m + j]; 1 (nothing written) when an index is outside [0, n). */
+  scatter_add_rows(out: number, index: number, src: number, rows: number, n: number, m: number): number;
   /** Batch norm over outer·channels runs of inner floats (scripts/wasm/batchnorm.mjs); scratch: 2·C f64. */
   bn_stats(
     x: number,

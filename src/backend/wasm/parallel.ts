@@ -42,13 +42,23 @@ export class Parallel {
   }
 
   /** C rows of op(A)·op(B) split across threads in blocks of 4 rows (the micro-kernel's height). */
-  gemm(a: number, b: number, c: number, M: number, N: number, K: number, tA: number, tB: number): void {
+  gemm(
+    a: number,
+    b: number,
+    c: number,
+    M: number,
+    N: number,
+    K: number,
+    tA: number,
+    tB: number,
+    acc = 0,
+  ): void {
     const [workers, parts] = this.plan(Math.min(Math.floor((M * N * K) / grains.gemm), M >> 2));
     const bytes = (this.k.gemm_scratch_bytes(M, N, K) + 15) & ~15;
     const scratch = this.heap.alloc(bytes * parts);
     try {
       if (parts === 1) {
-        this.k.gemm(a, b, c, M, N, K, tA, tB, 0, M, scratch);
+        this.k.gemm(a, b, c, M, N, K, tA, tB, 0, M, scratch, acc);
         return;
       }
       const r = splitRange(M, parts, 4);
@@ -64,8 +74,11 @@ export class Parallel {
         r[j + 1],
         r[j + 2],
         scratch + bytes * (j + 1),
+        acc,
       ]);
-      this.pool!.run(FN.gemm, workers, jobs, () => this.k.gemm(a, b, c, M, N, K, tA, tB, 0, r[1], scratch));
+      this.pool!.run(FN.gemm, workers, jobs, () =>
+        this.k.gemm(a, b, c, M, N, K, tA, tB, 0, r[1], scratch, acc),
+      );
     } finally {
       this.heap.free(scratch, bytes * parts);
     }

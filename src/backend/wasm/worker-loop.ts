@@ -26,7 +26,7 @@ export const W = {
   spin: 6,
   /** 1 while the main thread sleeps waiting for `done`. */
   mainSleeping: 7,
-  /** The kernel's arguments (all i32), up to 11. */
+  /** The kernel's arguments (all i32), up to 12 (words 8–19). */
   args: 8,
   /**
    * -seq while job seq is unclaimed; whoever swaps it first runs it: the worker (to seq) or the
@@ -34,7 +34,7 @@ export const W = {
    */
   claim: 20,
 } as const;
-export const MAX_ARGS = 11;
+export const MAX_ARGS = 12;
 /** Kernel codes: the exports a worker can run. */
 export const FN = { gemm: 0, unary: 1, binary: 2, reduceRows: 3 } as const;
 export const QUIT = -1;
@@ -99,6 +99,7 @@ export function runWorker(init: WorkerInit): void {
           ctl[a + 8],
           ctl[a + 9],
           ctl[a + 10],
+          ctl[a + 11],
         );
         ctl[W.error] = 0;
       } catch {

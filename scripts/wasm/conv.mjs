@@ -1,0 +1,148 @@
+// im2col and col2im for one image: the receptive fields of a [C, H, W] image `img` as the [C·KH·KW, OH·OW]
+// matrix `mat` (row stride `ld`, so several images can sit side by side) and the adjoint scatter-add back.
+// Padding is read as zeros here instead of being copied in, and the matrix is built per image, so it
+// stays in cache for the product that follows instead of being written to memory for the whole batch.
+import { get, set, i32, forLoop, locals } from './wat.mjs';
+
+const PARAMS = [
+  'img',
+  'mat',
+  'ld',
+  'C',
+  'H',
+  'W',
+  'KH',
+  'KW',
+  'sh',
+  'sw',
+  'ph',
+  'pw',
+  'dh',
+  'dw',
+  'OH',
+  'OW',
+];
+const step = (p, bytes) => set(p, `(i32.add ${get(p)} (i32.const ${bytes}))`);
+const at = (p, i) => `(i32.add ${get(p)} (i32.shl ${i} (i32.const 2)))`;
+
+/**
+ * The loop nest over (c, kh, kw, oh) with $ih the input row and $iw0 the input column of ow = 0; the
+ * matrix row being built is at $row. `validRow` runs when the input row exists (else `padRow`), with
+ * [$lo, $hi) the output columns whose input column exists (computed for stride 1 and any stride).
+ */
+function nest(name, validRow, padRow) {
+  const params = PARAMS.map((p) => `(param $${p} i32)`).join(' ');
+  const mul = (a, b) => `(i32.mul ${a} ${b})`;
+  return `
+  (func (export "${name}") ${params}
+    ${locals('i32', 'c', 'kh', 'kw', 'oh', 'ow', 'ih', 'iw0', 'lo', 'hi', 'row', 'plane', 'line', 'k', 'p', 'q', 'n4')}
+    ${set('k', i32(0))}
+    ${forLoop(
+      'c',
+      i32(0),
+      get('C'),
+      i32(1),
+      `${set('plane', mul(get('c'), mul(get('H'), get('W'))))}
+      ${forLoop(
+        'kh',
+        i32(0),
+        get('KH'),
+        i32(1),
+        forLoop(
+          'kw',
+          i32(0),
+          get('KW'),
+          i32(1),
+          `${set('iw0', `(i32.sub ${mul(get('kw'), get('dw'))} ${get('pw')})`)}
+          ;; ow is valid when 0 <= iw0 + ow·sw < W: lo = ceil(-iw0 / sw), hi = ceil((W - iw0) / sw).
+          ${set('lo', '(i32.const 0)')}
+          (if (i32.lt_s ${get('iw0')} (i32.const 0)) (then
+            ${set('lo', `(i32.div_s (i32.add (i32.sub (i32.const 0) ${get('iw0')}) (i32.sub ${get('sw')} (i32.const 1))) ${get('sw')})`)}))
+          ${set('hi', `(i32.div_s (i32.add (i32.sub ${get('W')} ${get('iw0')}) (i32.sub ${get('sw')} (i32.const 1))) ${get('sw')})`)}
+          (if (i32.lt_s ${get('hi')} (i32.const 0)) (then ${set('hi', i32(0))}))
+          (if (i32.gt_s ${get('hi')} ${get('OW')}) (then ${set('hi', get('OW'))}))
+          (if (i32.gt_s ${get('lo')} ${get('hi')}) (then ${set('lo', get('hi'))}))
+          ${forLoop(
+            'oh',
+            i32(0),
+            get('OH'),
+            i32(1),
+            `${set('ih', `(i32.add (i32.sub ${mul(get('oh'), get('sh'))} ${get('ph')}) ${mul(get('kh'), get('dh'))})`)}
+            ${set('row', at('mat', `(i32.add ${mul(get('k'), get('ld'))} ${mul(get('oh'), get('OW'))})`))}
+            (if (i32.and (i32.ge_s ${get('ih')} (i32.const 0)) (i32.lt_s ${get('ih')} ${get('H')}))
+              (then
+                ${set('line', at('img', `(i32.add ${get('plane')} (i32.add ${mul(get('ih'), get('W'))} ${get('iw0')}))`))}
+                ${validRow})
+              (else ${padRow}))`,
+          )}
+          ${set('k', `(i32.add ${get('k')} (i32.const 1))`)}`,
+        ),
+      )}`,
+    )})`;
+}
+
+/** Output columns [lo, hi) of this row: input at line + 4·ow·sw. */
+const cols = (body) => `
+  ${set('p', at('row', get('lo')))}
+  ${set('q', `(i32.add ${get('line')} (i32.shl (i32.mul ${get('lo')} ${get('sw')}) (i32.const 2)))`)}
+  ${forLoop(
+    'ow',
+    get('lo'),
+    get('hi'),
+    i32(1),
+    `${body}
+    ${set('p', `(i32.add ${get('p')} (i32.const 4))`)}
+    ${set('q', `(i32.add ${get('q')} (i32.shl ${get('sw')} (i32.const 2)))`)}`,
+  )}`;
+
+export function convModule() {
+  // Rows are short (OW floats): explicit loops, not memory.copy/fill, whose call costs more than that.
+  const zeros = (from, to) => `
+    ${set('p', at('row', from))}
+    ${set('n4', `(i32.add ${from} (i32.and (i32.sub ${to} ${from}) (i32.const -4)))`)}
+    ${forLoop('ow', from, get('n4'), i32(4), `(v128.store (local.get $p) (v128.const i32x4 0 0 0 0)) ${step('p', 16)}`)}
+    ${forLoop('ow', get('n4'), to, i32(1), `(f32.store (local.get $p) (f32.const 0)) ${step('p', 4)}`)}`;
+  // im2col: zeros outside the input; for stride 1 the valid run is copied four floats at a time.
+  const vectorCopy = `
+    ${set('p', at('row', get('lo')))}
+    ${set('q', `(i32.add ${get('line')} (i32.shl ${get('lo')} (i32.const 2)))`)}
+    ${set('n4', `(i32.add ${get('lo')} (i32.and (i32.sub ${get('hi')} ${get('lo')}) (i32.const -4)))`)}
+    ${forLoop('ow', get('lo'), get('n4'), i32(4), `(v128.store (local.get $p) (v128.load (local.get $q))) ${step('p', 16)} ${step('q', 16)}`)}
+    ${forLoop('ow', get('n4'), get('hi'), i32(1), `(f32.store (local.get $p) (f32.load (local.get $q))) ${step('p', 4)} ${step('q', 4)}`)}`;
+  const gatherRow = `
+    ${zeros(i32(0), get('lo'))}
+    (if (i32.eq ${get('sw')} (i32.const 1))
+      (then ${vectorCopy})
+      (else ${cols('(f32.store (local.get $p) (f32.load (local.get $q)))')}))
+    ${zeros(get('hi'), get('OW'))}`;
+  const gatherPad = zeros(i32(0), get('OW'));
+  // col2im: dst (the image's gradient) += the row; stride 1 adds four columns at a time.
+  const vectorAdd = `
+    ${set('p', at('row', get('lo')))}
+    ${set('q', `(i32.add ${get('line')} (i32.shl ${get('lo')} (i32.const 2)))`)}
+    ${set('n4', `(i32.add ${get('lo')} (i32.and (i32.sub ${get('hi')} ${get('lo')}) (i32.const -4)))`)}
+    ${forLoop(
+      'ow',
+      get('lo'),
+      get('n4'),
+      i32(4),
+      `(v128.store (local.get $q) (f32x4.add (v128.load (local.get $q)) (v128.load (local.get $p))))
+      ${set('p', `(i32.add ${get('p')} (i32.const 16))`)}
+      ${set('q', `(i32.add ${get('q')} (i32.const 16))`)}`,
+    )}
+    ${forLoop(
+      'ow',
+      get('n4'),
+      get('hi'),
+      i32(1),
+      `(f32.store (local.get $q) (f32.add (f32.load (local.get $q)) (f32.load (local.get $p))))
+      ${set('p', `(i32.add ${get('p')} (i32.const 4))`)}
+      ${set('q', `(i32.add ${get('q')} (i32.const 4))`)}`,
+    )}`;
+  const scatterRow = `
+    (if (i32.eq ${get('sw')} (i32.const 1))
+      (then ${vectorAdd})
+      (else ${cols('(f32.store (local.get $q) (f32.add (f32.load (local.get $q)) (f32.load (local.get $p))))')}))`;
+  // Both take (img, mat, ...): im2col reads img and writes mat, col2im adds mat into img.
+  return [nest('im2col', gatherRow, gatherPad), nest('col2im', scatterRow, '')].join('\n');
+}

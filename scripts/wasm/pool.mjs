@@ -1,0 +1,175 @@
+// Max pooling (values and the position of each window's maximum) and the row scatter-add that carries
+// its gradient back (also the wasm backend's scatterAdd along the last axis).
+import { get, set, i32, forLoop, locals } from './wat.mjs';
+
+const at = (p, i) => `(i32.add ${get(p)} (i32.shl ${i} (i32.const 2)))`;
+const inside = (v, n) => `(i32.and (i32.ge_s ${v} (i32.const 0)) (i32.lt_s ${v} ${n}))`;
+
+/** Window element at (row + dr, 2·ow + dc) against the running maximum (see the general loop). */
+const consider = (dr, dc) => `
+  ${set('pos', `(i32.add (i32.add ${get('row')} ${dr}) (i32.add (i32.shl ${get('ow')} (i32.const 1)) (i32.const ${dc})))`)}
+  ${set('v', `(f32.load ${at('base', get('pos'))})`)}
+  ${set('take', `(i32.or (f32.gt ${get('v')} ${get('m')}) (i32.and (f32.ne ${get('v')} ${get('v')}) (f32.eq ${get('m')} ${get('m')})))`)}
+  ${set('m', `(f32.reinterpret_i32 (select (i32.reinterpret_f32 ${get('v')}) (i32.reinterpret_f32 ${get('m')}) ${get('take')}))`)}
+  ${set('best', `(select ${get('pos')} ${get('best')} ${get('take')})`)}`;
+
+function pool2x2() {
+  return forLoop(
+    'plane',
+    i32(0),
+    get('planes'),
+    i32(1),
+    `${set('base', at('x', `(i32.mul ${get('plane')} (i32.mul ${get('H')} ${get('W')}))`))}
+    ${forLoop(
+      'oh',
+      i32(0),
+      get('OH'),
+      i32(1),
+      `${set('row', `(i32.mul (i32.shl ${get('oh')} (i32.const 1)) ${get('W')})`)}
+      ${forLoop(
+        'ow',
+        i32(0),
+        get('OW'),
+        i32(1),
+        `${set('best', `(i32.add ${get('row')} (i32.shl ${get('ow')} (i32.const 1)))`)}
+        ${set('m', `(f32.load ${at('base', get('best'))})`)}
+        ${consider(i32(0), 1)}
+        ${consider(get('W'), 0)}
+        ${consider(get('W'), 1)}
+        (f32.store ${at('vals', get('o'))} ${get('m')})
+        (i32.store ${at('idx', get('o'))} ${get('best')})
+        ${set('o', `(i32.add ${get('o')} (i32.const 1))`)}`,
+      )}`,
+    )}`,
+  );
+}
+
+/**
+ * vals[o] = the maximum of window o of x ([planes, H, W]), idx[o] = its position h·W + w in the plane:
+ * the first maximum, a NaN wins over numbers (as in PyTorch); positions in the padding are skipped.
+ */
+function maxpool() {
+  const names = [
+    'x',
+    'vals',
+    'idx',
+    'planes',
+    'H',
+    'W',
+    'OH',
+    'OW',
+    'KH',
+    'KW',
+    'sh',
+    'sw',
+    'ph',
+    'pw',
+    'dh',
+    'dw',
+  ];
+  const params = names.map((p) => `(param $${p} i32)`).join(' ');
+  return `
+  (func (export "maxpool2d") ${params}
+    ${locals('i32', 'plane', 'oh', 'ow', 'a', 'b', 'r', 'c', 'base', 'best', 'o', 'take')}
+    ${locals('f32', 'v', 'm')}
+    ${locals('i32', 'row', 'pos')}
+    ${set('o', i32(0))}
+    ;; 2×2 windows with stride 2 and no padding (nearly every CNN): four loads, no loops or bounds.
+    (if (i32.and
+          (i32.and (i32.and (i32.eq ${get('KH')} (i32.const 2)) (i32.eq ${get('KW')} (i32.const 2)))
+                   (i32.and (i32.eq ${get('sh')} (i32.const 2)) (i32.eq ${get('sw')} (i32.const 2))))
+          (i32.and (i32.eqz (i32.or ${get('ph')} ${get('pw')}))
+                   (i32.and (i32.eq ${get('dh')} (i32.const 1)) (i32.eq ${get('dw')} (i32.const 1)))))
+      (then ${pool2x2()} (return)))
+    ${forLoop(
+      'plane',
+      i32(0),
+      get('planes'),
+      i32(1),
+      `${set('base', at('x', `(i32.mul ${get('plane')} (i32.mul ${get('H')} ${get('W')}))`))}
+      ${forLoop(
+        'oh',
+        i32(0),
+        get('OH'),
+        i32(1),
+        forLoop(
+          'ow',
+          i32(0),
+          get('OW'),
+          i32(1),
+          `${set('best', i32(-1))}
+          ${set('m', '(f32.const -inf)')}
+          ${forLoop(
+            'a',
+            i32(0),
+            get('KH'),
+            i32(1),
+            `${set('r', `(i32.add (i32.sub (i32.mul ${get('oh')} ${get('sh')}) ${get('ph')}) (i32.mul ${get('a')} ${get('dh')}))`)}
+            (if ${inside(get('r'), get('H'))} (then
+              ${forLoop(
+                'b',
+                i32(0),
+                get('KW'),
+                i32(1),
+                `${set('c', `(i32.add (i32.sub (i32.mul ${get('ow')} ${get('sw')}) ${get('pw')}) (i32.mul ${get('b')} ${get('dw')}))`)}
+                (if ${inside(get('c'), get('W'))} (then
+                  ${set('v', `(f32.load ${at('base', `(i32.add (i32.mul ${get('r')} ${get('W')}) ${get('c')})`)})`)}
+                  ;; v > m, the first position, or a NaN that meets a number: integer selects (conditional
+                  ;; moves), not branches, which random data would mispredict half the time.
+                  ${set(
+                    'take',
+                    `(i32.or (i32.or (f32.gt ${get('v')} ${get('m')}) (i32.lt_s ${get('best')} (i32.const 0)))
+                        (i32.and (f32.ne ${get('v')} ${get('v')}) (f32.eq ${get('m')} ${get('m')})))`,
+                  )}
+                  ${set('m', `(f32.reinterpret_i32 (select (i32.reinterpret_f32 ${get('v')}) (i32.reinterpret_f32 ${get('m')}) ${get('take')}))`)}
+                  ${set('best', `(select (i32.add (i32.mul ${get('r')} ${get('W')}) ${get('c')}) ${get('best')} ${get('take')})`)}))`,
+              )}))`,
+          )}
+          (f32.store ${at('vals', get('o'))} ${get('m')})
+          (i32.store ${at('idx', get('o'))} ${get('best')})
+          ${set('o', `(i32.add ${get('o')} (i32.const 1))`)}`,
+        ),
+      )}`,
+    )})`;
+}
+
+/**
+ * out[r·n + index[r·m + j]] += src[r·m + j] for every row r < rows, j < m. Returns 0, or 1 without
+ * writing anything past a bad index (one outside [0, n)), so that the caller can report it.
+ */
+function scatterAddRows() {
+  return `
+  (func (export "scatter_add_rows") (param $out i32) (param $index i32) (param $src i32) (param $rows i32)
+      (param $n i32) (param $m i32) (result i32)
+    ${locals('i32', 'r', 'j', 'k', 'row', 'at')}
+    ;; Check first: a partial update would leave the output half-written.
+    ${forLoop(
+      'k',
+      i32(0),
+      `(i32.mul ${get('rows')} ${get('m')})`,
+      i32(1),
+      `(if (i32.eqz ${inside(`(i32.load ${at('index', get('k'))})`, get('n'))}) (then (return (i32.const 1))))`,
+    )}
+    ${set('k', i32(0))}
+    ${forLoop(
+      'r',
+      i32(0),
+      get('rows'),
+      i32(1),
+      `${set('row', at('out', `(i32.mul ${get('r')} ${get('n')})`))}
+      ${forLoop(
+        'j',
+        i32(0),
+        get('m'),
+        i32(1),
+        `${set('at', `(i32.add ${get('row')} (i32.shl (i32.load ${at('index', get('k'))}) (i32.const 2)))`)}
+        (f32.store ${get('at')} (f32.add (f32.load ${get('at')}) (f32.load ${at('src', get('k'))})))
+        ${set('k', `(i32.add ${get('k')} (i32.const 1))`)}`,
+      )}`,
+    )}
+    (i32.const 0))`;
+}
+
+export function poolModule() {
+  return [maxpool(), scatterAddRows()].join('\n');
+}

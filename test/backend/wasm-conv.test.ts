@@ -1,0 +1,189 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Tensor } from '../../src/index.js';
+import {
+  autograd,
+  manualSeed,
+  mul,
+  nn,
+  ones,
+  randn,
+  scatterAdd,
+  setBackend,
+  sum,
+  tensor,
+  zeros,
+} from '../../src/index.js';
+import { assertClose } from '../helpers.js';
+
+const F = nn.functional;
+
+type Conv = (x: Tensor, w: Tensor, b: Tensor) => Tensor;
+
+/**
+ * Runs a convolution and its backward on the reference backend (im2col by asStrided and a product) and
+ * on wasm (its conv kernels), with the same inputs, and compares output and gradients.
+ */
+function agree(xShape: number[], wShape: number[], conv: Conv, biasSize = wShape[0]): void {
+  const results = ['js', 'wasm'].map((name) => {
+    setBackend(name);
+    manualSeed(3);
+    const x = randn(xShape).requiresGrad_(true);
+    const w = randn(wShape).requiresGrad_(true);
+    const b = randn([biasSize]).requiresGrad_(true);
+    const y = conv(x, w, b);
+    const r = randn(y.shape);
+    sum(mul(y, r)).backward();
+    return { y, gx: x.grad!, gw: w.grad!, gb: b.grad! };
+  });
+  setBackend('js');
+  const [ref, fast] = results;
+  assert.equal(fast.y.storage.backend.name, 'wasm');
+  for (const k of ['y', 'gx', 'gw', 'gb'] as const) assertClose(fast[k], ref[k], { atol: 1e-4, rtol: 1e-4 });
+}
+
+describe('wasm convolution kernels agree with the composed reference', () => {
+  it('records conv2d as one op on wasm', () => {
+    setBackend('wasm');
+    const x = randn([1, 2, 5, 5]).requiresGrad_(true);
+    assert.equal(F.conv2d(x, randn([3, 2, 3, 3]), null, 1, 1).gradFn!.name, 'conv2d');
+    setBackend('js');
+  });
+  it('3×3, padding 1', () => agree([3, 4, 7, 6], [5, 4, 3, 3], (x, w, b) => F.conv2d(x, w, b, 1, 1)));
+  it('stride 2, padding [1, 2], dilation [2, 1]', () =>
+    agree([2, 3, 9, 8], [4, 3, 3, 2], (x, w, b) => F.conv2d(x, w, b, 2, [1, 2], [2, 1])));
+  it('groups 2, kernel [2, 3], stride [1, 2]', () =>
+    agree([2, 4, 6, 7], [6, 2, 2, 3], (x, w, b) => F.conv2d(x, w, b, [1, 2], 0, 1, 2)));
+  it("padding 'same' with an even kernel (more padding after)", () =>
+    agree([2, 3, 6, 5], [2, 3, 4, 4], (x, w, b) => F.conv2d(x, w, b, 1, 'same')));
+  it('depthwise (groups = channels), stride 3, large padding', () =>
+    agree([2, 3, 5, 5], [6, 1, 3, 3], (x, w, b) => F.conv2d(x, w, b, 3, 3, 1, 3)));
+  it('1×1, stride 2 (a projection shortcut)', () =>
+    agree([4, 5, 7, 7], [8, 5, 1, 1], (x, w, b) => F.conv2d(x, w, b, 2)));
+  it('conv1d, stride 2, padding 1, dilation 2, groups 3', () =>
+    agree([2, 6, 11], [3, 2, 3], (x, w, b) => F.conv1d(x, w, b, 2, 1, 2, 3)));
+  it('an unbatched input and a single output position', () =>
+    agree([3, 3, 3], [2, 3, 3, 3], (x, w, b) => F.conv2d(x, w, b)));
+  it('second derivatives go through the composed backward', () => {
+    const [ref, fast] = ['js', 'wasm'].map((name) => {
+      setBackend(name);
+      manualSeed(5);
+      const x = randn([2, 3, 5, 5]).requiresGrad_(true);
+      const w = randn([4, 3, 3, 3]).requiresGrad_(true);
+      const [gx] = autograd.grad(sum(mul(F.conv2d(x, w, null, 2, 1), F.conv2d(x, w, null, 2, 1))), [x], {
+        createGraph: true,
+      });
+      const [gw] = autograd.grad(sum(mul(gx!, gx!)), [w]);
+      return [gx!.detach(), gw!];
+    });
+    setBackend('js');
+    assertClose(fast[0], ref[0], { atol: 1e-3, rtol: 1e-4 });
+    assertClose(fast[1], ref[1], { atol: 1e-3, rtol: 1e-4 });
+  });
+});
+
+describe('wasm max pooling and row scatter-add kernels agree with the reference', () => {
+  /** Values with ties and NaNs: the first maximum wins, and a NaN wins over numbers. */
+  function input(): Tensor {
+    manualSeed(11);
+    const x = randn([2, 3, 9, 8]).round().mul(0.5); // many ties
+    const v = x.dataSync();
+    v[5] = NaN;
+    v[100] = NaN;
+    v[101] = NaN;
+    v[200] = -Infinity;
+    return tensor(Array.from(v), { dtype: 'float32' }).reshape(x.shape);
+  }
+  const cases: [string, number, number, number, number][] = [
+    ['2×2, stride 2 (the fast path)', 2, 2, 0, 1],
+    ['3×3, stride 2, padding 1', 3, 2, 1, 1],
+    ['2×2, stride 1, dilation 2', 2, 1, 0, 2],
+  ];
+  for (const [title, k, s, p, d] of cases) {
+    it(title, () => {
+      const [ref, fast] = ['js', 'wasm'].map((name) => {
+        setBackend(name);
+        const x = input().requiresGrad_(true);
+        const [y, idx] = F.maxPool2d(x, k, s, p, d, false, true);
+        manualSeed(12);
+        sum(mul(y, randn(y.shape))).backward(); // the gradient is the cotangent: finite despite NaNs
+        return { y, idx, gx: x.grad! };
+      });
+      setBackend('js');
+      assert.equal(fast.y.storage.backend.name, 'wasm');
+      assert.deepEqual(Array.from(fast.idx.dataSync()), Array.from(ref.idx.dataSync()));
+      assertClose(fast.y, ref.y, { atol: 0, rtol: 0 });
+      assertClose(fast.gx, ref.gx, { atol: 1e-6, rtol: 1e-6 });
+    });
+  }
+  it('scatterAdd along the last axis names a bad index, and leaves nothing half-written', () => {
+    setBackend('wasm');
+    const base = zeros([2, 4]);
+    const src = ones([2, 3]);
+    const ok = scatterAdd(
+      base,
+      1,
+      tensor(
+        [
+          [0, 0, 3],
+          [1, 2, 2],
+        ],
+        { dtype: 'int32' },
+      ),
+      src,
+    );
+    assertClose(ok, [
+      [2, 0, 0, 1],
+      [0, 1, 2, 0],
+    ]);
+    assert.throws(
+      () =>
+        scatterAdd(
+          base,
+          1,
+          tensor(
+            [
+              [0, 4, 1],
+              [0, 0, 0],
+            ],
+            { dtype: 'int32' },
+          ),
+          src,
+        ),
+      /scatterAdd/,
+    );
+    setBackend('js');
+  });
+});
+
+describe('wasm transposed convolution on the conv kernels agrees with the composed reference', () => {
+  it('records convTranspose2d as one op on wasm', () => {
+    setBackend('wasm');
+    const x = randn([1, 2, 3, 3]).requiresGrad_(true);
+    assert.equal(F.convTranspose2d(x, randn([2, 3, 3, 3])).gradFn!.name, 'convTranspose2d');
+    setBackend('js');
+  });
+  it('stride 2, padding 1, output padding 1 (a DCGAN upsampling layer)', () =>
+    agree([2, 4, 5, 5], [4, 3, 4, 4], (x, w, b) => F.convTranspose2d(x, w, b, 2, 1, 1), 3));
+  it('groups 2, dilation 2, stride [2, 1], padding [0, 2]', () =>
+    agree([2, 4, 4, 6], [4, 2, 3, 3], (x, w, b) => F.convTranspose2d(x, w, b, [2, 1], [0, 2], 0, 2, 2), 4));
+  it('output padding larger than the padding (stride 3)', () =>
+    agree([1, 2, 3, 4], [2, 2, 3, 2], (x, w, b) => F.convTranspose2d(x, w, b, 3, 0, 2), 2));
+  it('convTranspose1d', () =>
+    agree([2, 3, 7], [3, 2, 3], (x, w, b) => F.convTranspose1d(x, w, b, 2, 1, 1), 2));
+  it('second derivatives go through the composed backward', () => {
+    const [ref, fast] = ['js', 'wasm'].map((name) => {
+      setBackend(name);
+      manualSeed(6);
+      const x = randn([2, 3, 4, 4]).requiresGrad_(true);
+      const w = randn([3, 2, 3, 3]).requiresGrad_(true);
+      const y = F.convTranspose2d(x, w, null, 2, 1, 1);
+      const [gx] = autograd.grad(sum(mul(y, y)), [x], { createGraph: true });
+      const [gw] = autograd.grad(sum(mul(gx!, gx!)), [w]);
+      return [gx!.detach(), gw!];
+    });
+    setBackend('js');
+    assertClose(fast[0], ref[0], { atol: 1e-3, rtol: 1e-4 });
+    assertClose(fast[1], ref[1], { atol: 1e-3, rtol: 1e-4 });
+  });
+});
