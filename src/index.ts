@@ -71,6 +71,12 @@ export { setBackend, getBackend, listBackends, registerBackend } from './backend
 export type { PoolWorker, WorkerFactory } from './backend/wasm/threads.js';
 export { setNumThreads, getNumThreads, setWorkerFactory } from './backend/wasm/threads.js';
 export { useWebWorkers } from './backend/wasm/web-workers.js';
+export { initWebGPU, probeWebGPU, WebGPUBackend } from './backend/webgpu/index.js';
+export type {
+  InitOptions as WebGPUInitOptions,
+  AdapterDescription,
+  WebGPUStats,
+} from './backend/webgpu/index.js';
 
 export type { TensorLike } from './ops/util.js';
 export { to, clone, detach } from './ops/convert.js';
