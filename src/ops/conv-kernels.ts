@@ -5,7 +5,7 @@
  */
 import { isGradEnabled } from '../autograd/grad-mode.js';
 import { record } from '../autograd/record.js';
-import type { Backend, ConvGeometry } from '../backend/backend.js';
+import type { Backend, ConvGeometry, Storage } from '../backend/backend.js';
 import { Tensor } from '../tensor/tensor.js';
 import { windowCount } from './conv-args.js';
 import { pad } from './join.js';
@@ -74,22 +74,44 @@ export function conv2dFused(
   const geom = { s, p: [pads[0][0], pads[1][0]], d, groups, out };
   const ys = be.conv2d(x.storage, x.shape, weight.storage, weight.shape, geom);
   if (!ys) return null;
-  const y = new Tensor(ys, [n, o, out[0], out[1]]);
-  return record(
+  return recordConv(
     'conv2d',
+    be,
+    x,
+    weight,
+    new Tensor(ys, [n, o, out[0], out[1]]),
+    (g) => [
+      () => be.conv2dBackwardInput(g.storage, weight.storage, x.shape, weight.shape, geom),
+      () => be.conv2dBackwardWeight(g.storage, x.storage, x.shape, weight.shape, geom),
+    ],
+    (g) => convBackwardComposed(g, x, weight, pads, s, d, groups),
+  );
+}
+
+/**
+ * Records a convolution done by kernels: its backward runs the backend's two gradient kernels, or the
+ * composed form where a backward is itself recorded (gradients of gradients need differentiable ops),
+ * the gradient came from another backend or dtype, or a kernel declines.
+ */
+function recordConv(
+  name: string,
+  be: ConvBackend,
+  x: Tensor,
+  weight: Tensor,
+  y: Tensor,
+  kernels: (g: Tensor) => [() => Storage | null, () => Storage | null],
+  composed: (g: Tensor) => Tensor[],
+): Tensor {
+  return record(
+    name,
     [x, weight],
     y,
     (g) => {
-      const composed = (): Tensor[] => convBackwardComposed(g, x, weight, pads, s, d, groups);
-      // Recording a backward (gradients of gradients) needs the composed, differentiable form.
-      if (isGradEnabled() || g.storage.backend !== be || g.dtype !== x.dtype) return composed();
-      const dx = x.requiresGrad
-        ? be.conv2dBackwardInput(g.storage, weight.storage, x.shape, weight.shape, geom)
-        : null;
-      const dw = weight.requiresGrad
-        ? be.conv2dBackwardWeight(g.storage, x.storage, x.shape, weight.shape, geom)
-        : null;
-      if ((x.requiresGrad && !dx) || (weight.requiresGrad && !dw)) return composed();
+      if (isGradEnabled() || g.storage.backend !== be || g.dtype !== x.dtype) return composed(g);
+      const [input, filter] = kernels(g);
+      const dx = x.requiresGrad ? input() : null;
+      const dw = weight.requiresGrad ? filter() : null;
+      if ((x.requiresGrad && !dx) || (weight.requiresGrad && !dw)) return composed(g);
       return [dx && new Tensor(dx, x.shape), dw && new Tensor(dw, weight.shape)];
     },
     [x, weight],
@@ -148,36 +170,31 @@ export function convTranspose2dFused(
   d: readonly number[],
   groups: number,
 ): Tensor | null {
-  const [n, cin, h, w] = x.shape;
+  const [n, , h, w] = x.shape;
   const cout = weight.shape[1] * groups;
   const yShape = [n, cout, outSize[0], outSize[1]];
   // The geometry of the convolution whose input gradient this is: y's size in, x's size out.
   const geom: ConvGeometry = { s, p: pads, d, groups, out: [h, w] };
   const ys = be.conv2dBackwardInput(x.storage, weight.storage, yShape, weight.shape, geom);
   if (!ys) return null;
-  const y = new Tensor(ys, yShape);
   // For the composed gradients: y padded at the far side to cover every window (output padding
   // already lengthens y; extra windows past x's size are cut off).
   const full = [h, w].map((len, i) => (len - 1) * s[i] + d[i] * (weight.shape[2 + i] - 1) + 1);
   const twoSided = pads.map((p, i) => [p, Math.max(0, full[i] - outSize[i] - p)]);
-  return record(
+  return recordConv(
     'convTranspose2d',
-    [x, weight],
-    y,
-    (g) => {
-      const composed = (): Tensor[] => {
-        const dx = narrow(narrow(convComposed(g, weight, twoSided, s, d, groups), 2, 0, h), 3, 0, w);
-        return [dx, convBackwardComposed(x, g, weight, twoSided, s, d, groups)[1]];
-      };
-      if (isGradEnabled() || g.storage.backend !== be || g.dtype !== x.dtype) return composed();
-      const dx = x.requiresGrad ? be.conv2d(g.storage, yShape, weight.storage, weight.shape, geom) : null;
-      const dw = weight.requiresGrad
-        ? be.conv2dBackwardWeight(x.storage, g.storage, yShape, weight.shape, geom)
-        : null;
-      if ((x.requiresGrad && !dx) || (weight.requiresGrad && !dw)) return composed();
-      return [dx && new Tensor(dx, [n, cin, h, w]), dw && new Tensor(dw, weight.shape)];
-    },
-    [x, weight],
+    be,
+    x,
+    weight,
+    new Tensor(ys, yShape),
+    (g) => [
+      () => be.conv2d(g.storage, yShape, weight.storage, weight.shape, geom),
+      () => be.conv2dBackwardWeight(x.storage, g.storage, yShape, weight.shape, geom),
+    ],
+    (g) => [
+      narrow(narrow(convComposed(g, weight, twoSided, s, d, groups), 2, 0, h), 3, 0, w),
+      convBackwardComposed(x, g, weight, twoSided, s, d, groups)[1],
+    ],
   );
 }
 
