@@ -34,7 +34,7 @@ function nest(name, validRow, padRow) {
   const params = PARAMS.map((p) => `(param $${p} i32)`).join(' ');
   const mul = (a, b) => `(i32.mul ${a} ${b})`;
   return `
-  (func (export "${name}") ${params}
+  (func $${name} (export "${name}") ${params}
     ${locals('i32', 'c', 'kh', 'kw', 'oh', 'ow', 'ih', 'iw0', 'lo', 'hi', 'row', 'plane', 'line', 'k', 'p', 'q', 'n4')}
     ${set('k', i32(0))}
     ${forLoop(
@@ -144,5 +144,87 @@ export function convModule() {
       (then ${vectorAdd})
       (else ${cols('(f32.store (local.get $q) (f32.add (f32.load (local.get $q)) (f32.load (local.get $p))))')}))`;
   // Both take (img, mat, ...): im2col reads img and writes mat, col2im adds mat into img.
-  return [nest('im2col', gatherRow, gatherPad), nest('col2im', scatterRow, '')].join('\n');
+  return [nest('im2col', gatherRow, gatherPad), nest('col2im', scatterRow, ''), convImages()].join('\n');
+}
+
+/**
+ * Word offsets in the parameter block of conv_images; a and b are the operands (forward: x, w; input
+ * gradient: ∂y, w; weight gradient: x, ∂y), the result c is an argument (each thread's own ∂w).
+ */
+export const CONV_PARAMS = [
+  'a',
+  'b',
+  'C',
+  'H',
+  'W',
+  'O',
+  'KH',
+  'KW',
+  'sh',
+  'sw',
+  'ph',
+  'pw',
+  'dh',
+  'dw',
+  'OH',
+  'OW',
+  'G',
+];
+
+/**
+ * conv_images(kind, prm, n0, n1, cols, scratch, c): one of the three convolution passes over images
+ * n0..n1, so that a worker thread can take a range of images in one job. kind 0: y = w·im2col(x);
+ * 1: ∂x = col2im(wᵀ·∂y), each image's ∂x zeroed first; 2: ∂w += ∂y·im2col(x)ᵀ (c is zeroed first:
+ * each thread sums its images into its own ∂w). cols holds cg·KH·KW × OH·OW floats; scratch is the
+ * GEMM's.
+ */
+function convImages() {
+  const load = (name) => set(name, `(i32.load offset=${4 * CONV_PARAMS.indexOf(name)} ${get('prm')})`);
+  const mul = (...xs) => xs.reduce((acc, x) => `(i32.mul ${acc} ${x})`);
+  const ptr = (base, elems) => `(i32.add ${get(base)} (i32.shl ${elems} (i32.const 2)))`;
+  const geometry = ['H', 'W', 'KH', 'KW', 'sh', 'sw', 'ph', 'pw', 'dh', 'dw', 'OH', 'OW'].map(get).join(' ');
+  // Element offsets of image n's group g in the input-side ([N, C, H, W]) and output-side ([N, O, P]) arrays.
+  const inAt = mul(`(i32.add ${mul(get('n'), get('C'))} ${mul(get('g'), get('cg'))})`, get('H'), get('W'));
+  const outAt = mul(`(i32.add ${mul(get('n'), get('O'))} ${mul(get('g'), get('og'))})`, get('P'));
+  const im2col = (img) => `(call $im2col ${img} ${get('cols')} ${get('P')} ${get('cg')} ${geometry})`;
+  const gemm = (a, b, c, M, N, K, tA, tB, acc) =>
+    `(call $gemm ${a} ${b} ${c} ${M} ${N} ${K} (i32.const ${tA}) (i32.const ${tB}) (i32.const 0) ${M} ${get('scratch')} (i32.const ${acc}))`;
+  const wAt = (base) => ptr(base, mul(get('g'), get('og'), get('K')));
+  return `
+  (func (export "conv_images") (param $kind i32) (param $prm i32) (param $n0 i32) (param $n1 i32)
+      (param $cols i32) (param $scratch i32) (param $c i32)
+    ${locals('i32', ...CONV_PARAMS, 'cg', 'og', 'K', 'P', 'n', 'g')}
+    ${CONV_PARAMS.map(load).join('\n    ')}
+    ${set('cg', `(i32.div_u ${get('C')} ${get('G')})`)}
+    ${set('og', `(i32.div_u ${get('O')} ${get('G')})`)}
+    ${set('K', mul(get('cg'), get('KH'), get('KW')))}
+    ${set('P', mul(get('OH'), get('OW')))}
+    (if (i32.eq ${get('kind')} (i32.const 2))
+      (then (memory.fill ${get('c')} (i32.const 0) (i32.shl ${mul(get('O'), get('K'))} (i32.const 2)))))
+    ${forLoop(
+      'n',
+      get('n0'),
+      get('n1'),
+      i32(1),
+      `(if (i32.eq ${get('kind')} (i32.const 1))
+        (then (memory.fill ${ptr('c', mul(get('n'), get('C'), get('H'), get('W')))} (i32.const 0)
+          (i32.shl ${mul(get('C'), get('H'), get('W'))} (i32.const 2)))))
+      ${forLoop(
+        'g',
+        i32(0),
+        get('G'),
+        i32(1),
+        `(block $pass
+          (if (i32.eqz ${get('kind')}) (then
+            ${im2col(ptr('a', inAt))}
+            ${gemm(wAt('b'), get('cols'), ptr('c', outAt), get('og'), get('P'), get('K'), 0, 0, 0)}
+            (br $pass)))
+          (if (i32.eq ${get('kind')} (i32.const 1)) (then
+            ${gemm(wAt('b'), ptr('a', outAt), get('cols'), get('K'), get('P'), get('og'), 1, 0, 0)}
+            (call $col2im ${ptr('c', inAt)} ${get('cols')} ${get('P')} ${get('cg')} ${geometry})
+            (br $pass)))
+          ${im2col(ptr('a', inAt))}
+          ${gemm(ptr('b', outAt), get('cols'), wAt('c'), get('og'), get('K'), get('P'), 0, 1, 1)})`,
+      )}`,
+    )})`;
 }

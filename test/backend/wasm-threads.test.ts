@@ -8,6 +8,7 @@ import {
   getNumThreads,
   manualSeed,
   matmul,
+  nn,
   randn,
   setBackend,
   setNumThreads,
@@ -20,7 +21,7 @@ import { grains, splitRange } from '../../src/backend/wasm/parallel.js';
 import { ThreadPool } from '../../src/backend/wasm/threads.js';
 import { FN } from '../../src/backend/wasm/worker-loop.js';
 import { nodeWorkerFactory, useNodeWorkers } from '../../src/node/wasm-threads.js';
-import { assertThrowsMatch } from '../helpers.js';
+import { assertClose, assertThrowsMatch } from '../helpers.js';
 
 const wasm = () => setBackend('wasm') as WasmBackend;
 
@@ -122,6 +123,28 @@ describe('wasm threads', () => {
     await sameBits(5, () => matmul(randn([33, 40]), randn([40, 50])));
     Object.assign(grains, saved);
     await sameBits(2, () => matmul(randn([256, 256]), randn([256, 256])));
+  });
+
+  it('convolutions split their images across threads', async () => {
+    grains.gemm = 1;
+    const conv = (): [Tensor, Tensor, Tensor] => {
+      const x = randn([5, 4, 9, 8]).requiresGrad_(true);
+      const w = randn([6, 2, 3, 3]).requiresGrad_(true);
+      const y = nn.functional.conv2d(x, w, null, [2, 1], 1, 1, 2);
+      y.mul(randn(y.shape)).sum().backward();
+      return [y, x.grad!, w.grad!];
+    };
+    // The output and ∂x: each image on one thread, bit for bit; ∂w sums images in per-thread groups.
+    await sameBits(2, () => conv()[0]);
+    await sameBits(3, () => conv()[1]);
+    setNumThreads(1);
+    manualSeed(3);
+    const one = conv()[2];
+    setNumThreads(2);
+    await wasm().threadsReady();
+    manualSeed(3);
+    assertClose(conv()[2], one, { atol: 1e-5, rtol: 1e-5 });
+    Object.assign(grains, saved);
   });
 
   it('elementwise and row reductions equal 1 thread bit for bit', async () => {

@@ -3,51 +3,57 @@
  * matrix that stays in cache (im2col, padding read as zeros) and multiplied by the filters, the result
  * written straight into the NCHW output. The backward passes run the two adjoint products per image:
  * ∂cols = wᵀ·∂y scattered back into ∂x (col2im), and ∂w += ∂y·colsᵀ with cols rebuilt rather than
- * kept from the forward pass (it is as large as the input times KH·KW).
+ * kept from the forward pass (it is as large as the input times KH·KW). Each pass is one call of
+ * conv_images (scripts/wasm/conv.mjs) per thread, over a range of images.
  */
 import type { ConvGeometry, Storage } from '../backend.js';
 import type { Shape } from '../../tensor/shape.js';
 import type { Kernels } from './loader.js';
 import type { Parallel } from './parallel.js';
+import type { WasmHeap } from './memory.js';
 import type { WasmStorage } from './store.js';
 
-/** What the kernels need from the backend: outputs, pointers and early release of scratch. */
+/** What the kernels need from the backend: outputs, pointers and the allocator for scratch. */
 export interface ConvContext {
   readonly k: Kernels;
   readonly parallel: Parallel;
+  readonly heap: WasmHeap;
   outs(...sizes: number[]): WasmStorage[];
   p(x: Storage): number;
-  release(x: WasmStorage): void;
 }
 
-interface Dims {
-  N: number;
-  C: number;
-  H: number;
-  W: number;
-  O: number;
-  /** Input and output channels per group. */
-  cg: number;
-  og: number;
-  /** Rows of the column matrix (cg·KH·KW) and output positions per image (OH·OW). */
-  K: number;
-  P: number;
+const enum Pass {
+  Forward = 0,
+  Input = 1,
+  Weight = 2,
 }
 
-function dims(xShape: Shape, wShape: Shape, geom: ConvGeometry): Dims {
+/**
+ * Writes conv_images's parameter block (the order of CONV_PARAMS in scripts/wasm/conv.mjs: a, b, C,
+ * H, W, O, KH, KW, sh, sw, ph, pw, dh, dw, OH, OW, G) and runs the pass over all images into c,
+ * which the pass overwrites. False when there is nothing to compute: c is then left for the caller.
+ */
+function run(
+  ctx: ConvContext,
+  pass: Pass,
+  [a, b, c]: number[],
+  xShape: Shape,
+  wShape: Shape,
+  g: ConvGeometry,
+): boolean {
   const [N, C, H, W] = xShape;
   const [O, cg, KH, KW] = wShape;
-  return { N, C, H, W, O, cg, og: O / geom.groups, K: cg * KH * KW, P: geom.out[0] * geom.out[1] };
-}
-
-/** The im2col/col2im arguments after (img, mat, ld): the geometry. */
-function geometryArgs(d: Dims, wShape: Shape, g: ConvGeometry): number[] {
-  return [
-    d.cg,
-    d.H,
-    d.W,
-    wShape[2],
-    wShape[3],
+  const [og, K, P] = [O / g.groups, cg * KH * KW, g.out[0] * g.out[1]];
+  if (N === 0 || O === 0 || K === 0 || P === 0) return false;
+  const words = [
+    a,
+    b,
+    C,
+    H,
+    W,
+    O,
+    KH,
+    KW,
     g.s[0],
     g.s[1],
     g.p[0],
@@ -56,7 +62,19 @@ function geometryArgs(d: Dims, wShape: Shape, g: ConvGeometry): number[] {
     g.d[1],
     g.out[0],
     g.out[1],
+    g.groups,
   ];
+  const prm = ctx.heap.alloc(4 * words.length);
+  try {
+    new Int32Array(ctx.heap.memory.buffer, prm, words.length).set(words);
+    const [M, Ncols, Kdim] =
+      pass === Pass.Forward ? [og, P, K] : pass === Pass.Input ? [K, P, og] : [og, K, P];
+    const scratch = ctx.k.gemm_scratch_bytes(M, Ncols, Kdim);
+    ctx.parallel.convImages(pass, prm, N, N * O * K * P, K * P, scratch, c, O * K);
+  } finally {
+    ctx.heap.free(prm, 4 * words.length);
+  }
+  return true;
 }
 
 export function conv2dForward(
@@ -67,22 +85,12 @@ export function conv2dForward(
   wShape: Shape,
   geom: ConvGeometry,
 ): WasmStorage {
-  const d = dims(xShape, wShape, geom);
-  const [out, cols] = ctx.outs(d.N * d.O * d.P, d.K * d.P);
-  const [po, pc, px, pw] = [ctx.p(out), ctx.p(cols), ctx.p(x), ctx.p(w)];
-  const args = geometryArgs(d, wShape, geom);
-  if (out.size > 0 && d.K > 0) {
-    for (let n = 0; n < d.N; n++) {
-      for (let g = 0; g < geom.groups; g++) {
-        ctx.k.im2col(px + 4 * (n * d.C + g * d.cg) * d.H * d.W, pc, d.P, ...args);
-        const y = po + 4 * (n * d.O + g * d.og) * d.P;
-        ctx.parallel.gemm(pw + 4 * g * d.og * d.K, pc, y, d.og, d.P, d.K, 0, 0);
-      }
-    }
-  } else if (out.size > 0) {
+  const [out] = ctx.outs(xShape[0] * wShape[0] * geom.out[0] * geom.out[1]);
+  const po = ctx.p(out);
+  // An empty sum (no input channels) is zero.
+  if (!run(ctx, Pass.Forward, [ctx.p(x), ctx.p(w), po], xShape, wShape, geom) && out.size > 0) {
     ctx.k.fill(po, out.size, 0);
   }
-  ctx.release(cols);
   return out;
 }
 
@@ -94,21 +102,11 @@ export function conv2dBackwardInput(
   wShape: Shape,
   geom: ConvGeometry,
 ): WasmStorage {
-  const d = dims(xShape, wShape, geom);
-  const [dx, cols] = ctx.outs(d.N * d.C * d.H * d.W, d.K * d.P);
-  const [pdx, pc, pg, pw] = [ctx.p(dx), ctx.p(cols), ctx.p(gy), ctx.p(w)];
-  if (dx.size > 0) ctx.k.fill(pdx, dx.size, 0);
-  const args = geometryArgs(d, wShape, geom);
-  if (d.P > 0 && d.og > 0) {
-    for (let n = 0; n < d.N; n++) {
-      for (let g = 0; g < geom.groups; g++) {
-        const gyPtr = pg + 4 * (n * d.O + g * d.og) * d.P;
-        ctx.parallel.gemm(pw + 4 * g * d.og * d.K, gyPtr, pc, d.K, d.P, d.og, 1, 0);
-        ctx.k.col2im(pdx + 4 * (n * d.C + g * d.cg) * d.H * d.W, pc, d.P, ...args);
-      }
-    }
+  const [dx] = ctx.outs(xShape.reduce((s, v) => s * v, 1));
+  const pdx = ctx.p(dx);
+  if (!run(ctx, Pass.Input, [ctx.p(gy), ctx.p(w), pdx], xShape, wShape, geom) && dx.size > 0) {
+    ctx.k.fill(pdx, dx.size, 0);
   }
-  ctx.release(cols);
   return dx;
 }
 
@@ -120,20 +118,10 @@ export function conv2dBackwardWeight(
   wShape: Shape,
   geom: ConvGeometry,
 ): WasmStorage {
-  const d = dims(xShape, wShape, geom);
-  const [dw, cols] = ctx.outs(d.O * d.K, d.K * d.P);
-  const [pdw, pc, pg, px] = [ctx.p(dw), ctx.p(cols), ctx.p(gy), ctx.p(x)];
-  if (dw.size > 0) ctx.k.fill(pdw, dw.size, 0);
-  const args = geometryArgs(d, wShape, geom);
-  if (dw.size > 0 && d.P > 0) {
-    for (let n = 0; n < d.N; n++) {
-      for (let g = 0; g < geom.groups; g++) {
-        ctx.k.im2col(px + 4 * (n * d.C + g * d.cg) * d.H * d.W, pc, d.P, ...args);
-        const gyPtr = pg + 4 * (n * d.O + g * d.og) * d.P;
-        ctx.parallel.gemm(gyPtr, pc, pdw + 4 * g * d.og * d.K, d.og, d.K, d.P, 0, 1, 1);
-      }
-    }
+  const [dw] = ctx.outs(wShape.reduce((s, v) => s * v, 1));
+  const pdw = ctx.p(dw);
+  if (!run(ctx, Pass.Weight, [ctx.p(x), ctx.p(gy), pdw], xShape, wShape, geom) && dw.size > 0) {
+    ctx.k.fill(pdw, dw.size, 0);
   }
-  ctx.release(cols);
   return dw;
 }

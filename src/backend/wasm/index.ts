@@ -136,9 +136,9 @@ export class WasmBackend implements Backend {
     return {
       k: this.k,
       parallel: this.parallel,
+      heap: this.store.heap,
       outs: (...sizes) => this.outs(...sizes),
       p: (x) => this.p(x),
-      release: (x) => this.store.release(x),
     };
   }
 

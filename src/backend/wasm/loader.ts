@@ -27,6 +27,19 @@ export interface Kernels {
    * ld; the args after ld: C, H, W, KH, KW, stride h/w, padding top/left, dilation h/w, OH, OW.
    */
   im2col(img: number, mat: number, ld: number, ...geometry: number[]): void;
+  /**
+   * One convolution pass over images n0..n1 (kind 0 forward, 1 input gradient, 2 weight gradient),
+   * its sizes in a parameter block (see src/backend/wasm/conv.ts), into c.
+   */
+  conv_images(
+    kind: number,
+    prm: number,
+    n0: number,
+    n1: number,
+    cols: number,
+    scratch: number,
+    c: number,
+  ): void;
   /** The adjoint: img += the matrix's entries at their input positions (same arguments). */
   col2im(img: number, mat: number, ld: number, ...geometry: number[]): void;
   binary(

@@ -11,6 +11,8 @@ import { FN } from './worker-loop.js';
  */
 export const grains = { gemm: 2 ** 20, elementwise: 2 ** 17 };
 
+const align16 = (bytes: number): number => (bytes + 15) & ~15;
+
 /** Splits [0, total) into `parts` ranges whose inner bounds are multiples of `align`. */
 export function splitRange(total: number, parts: number, align: number): number[] {
   const bounds = [0];
@@ -139,6 +141,54 @@ export class Parallel {
       cols,
     ]);
     this.pool!.run(FN.reduceRows, workers, jobs, () => this.k.reduce_rows(code, x, out, r[1], cols));
+  }
+
+  /**
+   * One convolution pass (kind: 0 forward, 1 input gradient, 2 weight gradient; `work` its
+   * multiply-adds) over n images split across threads: each part gets its own column matrix and GEMM
+   * scratch, and for the weight gradient its own ∂w (cFloats), added into c at the end (so the sum
+   * over images is grouped by thread: equal to one thread's up to rounding).
+   */
+  convImages(
+    kind: number,
+    prm: number,
+    n: number,
+    work: number,
+    colsFloats: number,
+    scratchBytes: number,
+    c: number,
+    cFloats: number,
+  ): void {
+    const [workers, parts] = this.plan(Math.min(Math.floor(work / grains.gemm), n));
+    const [cols, scratch] = [align16(colsFloats * 4), align16(scratchBytes)];
+    const per = cols + scratch + (kind === 2 ? align16(cFloats * 4) : 0);
+    const block = this.heap.alloc(per * parts);
+    const at = (j: number): number => block + per * j;
+    const out = (j: number): number => (kind === 2 && j > 0 ? at(j) + cols + scratch : c);
+    try {
+      if (parts === 1) return this.k.conv_images(kind, prm, 0, n, at(0), at(0) + cols, c);
+      const r = splitRange(n, parts, 1);
+      const jobs = workers.map((_, j) => [
+        kind,
+        prm,
+        r[j + 1],
+        r[j + 2],
+        at(j + 1),
+        at(j + 1) + cols,
+        out(j + 1),
+      ]);
+      this.pool!.run(FN.convImages, workers, jobs, () =>
+        this.k.conv_images(kind, prm, 0, r[1], at(0), at(0) + cols, c),
+      );
+      if (kind === 2) {
+        const mem = new Float32Array(this.heap.memory.buffer);
+        for (let j = 1; j < parts; j++) {
+          for (let i = 0, a = c >> 2, b = out(j) >> 2; i < cFloats; i++) mem[a + i] += mem[b + i];
+        }
+      }
+    } finally {
+      this.heap.free(block, per * parts);
+    }
   }
 
   /** Resolves when the workers for the current thread setting have started (true) or failed. */
