@@ -1,7 +1,12 @@
 /** The workloads on chainrule itself: GEMM through the backend's matmul, MLP and CNN training, memory loop. */
-import { availableParallelism } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as cr from '../src/index.node.js';
-import type { CnnSettings, GemmSettings, MemSettings } from './config.js';
+import type { BenchRow, Workloads } from '../test/webgpu/bench.js';
+import type { BenchOptions, CnnSettings, GemmSettings, MemSettings } from './config.js';
 import type { TrainResult, TrainSettings } from './measure.js';
 import { now, secondsPerCall, trainRate } from './measure.js';
 
@@ -202,4 +207,55 @@ export function memoryLoop(m: MemSettings, mlp: TrainSettings): MemResult {
     heapUsedEnd: mu.heapUsed,
     finalLoss: t.loss(),
   };
+}
+
+export interface WebGPURows {
+  /** Where it ran ('Node' with the optional webgpu package, or 'headless Chromium'), and on what. */
+  where: string;
+  adapter: string;
+  /** A CPU adapter (SwiftShader): the figures are smoke tests of the path, not GPU performance. */
+  cpu: boolean;
+  rows: BenchRow[];
+}
+
+/**
+ * The asked workloads on WebGPU: in Node where the optional `webgpu` package finds an adapter,
+ * else in headless Chromium (scripts/webgpu-bench.mjs), which has WebGPU where Node has none.
+ * Throws with the reason where neither can run them.
+ */
+export async function webgpuRows(o: BenchOptions): Promise<WebGPURows> {
+  const w: Workloads = {};
+  if (o.only.includes('gemm')) w.gemm = o.gemm;
+  if (o.only.includes('mlp')) w.mlp = o.mlp;
+  if (o.only.includes('small')) w.small = o.small;
+  if (o.only.includes('cnn')) w.cnn = o.cnn;
+  const probe = await cr.probeWebGPU();
+  if (probe.ok) {
+    const { benchWorkloads } = await import('../test/webgpu/bench.js');
+    const a = probe.backend.adapter;
+    const adapter = `${a.vendor} ${a.architecture}`.trim();
+    return { where: 'Node', adapter, cpu: /swiftshader|cpu/i.test(adapter), rows: await benchWorkloads(w) };
+  }
+  // <build>/bench/chainrule.js: the compiled tree is <build>, the script beside it in the repository.
+  const build = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+  const script = resolve(build, '../scripts/webgpu-bench.mjs');
+  const dir = mkdtempSync(join(tmpdir(), 'chainrule-webgpu-'));
+  try {
+    const out = join(dir, 'rows.json');
+    const args = [script, '--build', build, '--workloads', JSON.stringify(w), '--json', out];
+    const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 600_000 });
+    if (r.status !== 0) {
+      const why = (r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n').pop() ?? '';
+      throw new Error(`no WebGPU adapter in Node (${probe.reason}); in headless Chromium: ${why}`);
+    }
+    const got = JSON.parse(readFileSync(out, 'utf8')) as {
+      adapter: { vendor: string; architecture: string };
+      cpu: boolean;
+      rows: BenchRow[];
+    };
+    const adapter = `${got.adapter.vendor} ${got.adapter.architecture}`.trim();
+    return { where: 'headless Chromium', adapter, cpu: got.cpu, rows: got.rows };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -120,6 +120,10 @@ async function chainrule(o: BenchOptions, cores: number): Promise<Record<string,
   const wanted = o.backends ?? [...new Set(['js', 'wasm', ...registered])];
   const info: Record<string, unknown> = { registered };
   for (const b of wanted) {
+    if (b === 'webgpu') {
+      info.webgpu = await webgpu(o);
+      continue;
+    }
     if (!registered.includes(b)) {
       cols.push({ id: `cr-${b}`, label: b, side: 'chainrule', threads: null });
       markAll(o, `cr-${b}`, `backend '${b}' is not registered (not built yet?)`);
@@ -152,6 +156,39 @@ async function chainrule(o: BenchOptions, cores: number): Promise<Record<string,
     if (ctl && initial !== undefined && Number.isFinite(initial)) ctl.set(initial);
   }
   return info;
+}
+
+/** The WebGPU column (only when --backend asks for it: it needs a browser where Node has no adapter). */
+async function webgpu(o: BenchOptions): Promise<Record<string, unknown>> {
+  const col: Column = { id: 'cr-webgpu', label: 'webgpu', side: 'chainrule', threads: null };
+  cols.push(col);
+  log('webgpu: running its workloads');
+  try {
+    const r = await crw.webgpuRows(o);
+    const keys = { mlp: MLP_ROW, small: SMALL_ROW, cnn: CNN_ROW };
+    for (const row of r.rows) {
+      if (row.workload === 'gemm') {
+        if (row.error && row.n === undefined)
+          markAll({ ...o, only: ['gemm'] }, col.id, `failed: ${row.error}`);
+        else if (row.error) put(`sgemm ${row.n} ${CASES[row.case!]}`, 'sgemm', col.id, { na: row.error });
+        else putGemm(col.id, [{ n: row.n!, case: row.case!, gflops: row.gflops! }]);
+      } else if (row.error) put(keys[row.workload], 'training', col.id, { na: `failed: ${row.error}` });
+      else {
+        const cell = { value: row.samplesPerSec!, steps: row.steps!, loss: row.loss ?? null };
+        put(keys[row.workload], 'training', col.id, cell);
+      }
+    }
+    notes.push(
+      `chainrule webgpu: measured in ${r.where} on ${r.adapter}` +
+        (r.cpu ? ' (a CPU adapter, SwiftShader: smoke figures of the path, not GPU performance)' : ''),
+    );
+    log('webgpu: done');
+    return { where: r.where, adapter: r.adapter, cpu: r.cpu };
+  } catch (e) {
+    markAll(o, col.id, `n/a: ${errText(e)}`);
+    log(`webgpu: ${errText(e)}`);
+    return { error: errText(e) };
+  }
 }
 
 async function tfPeer(o: BenchOptions): Promise<Record<string, unknown>> {
@@ -261,6 +298,15 @@ async function main(): Promise<void> {
       `Node ${machine.node}, relaxed-SIMD ${machine.relaxedSimd ? 'available' : 'not available'}`,
   );
   const info: Record<string, unknown> = { chainrule: await chainrule(o, cores) };
+  if (!o.backends?.includes('webgpu')) {
+    // Not run by default (it would need a browser here); say why there is no WebGPU column.
+    const probe = await cr.probeWebGPU();
+    notes.push(
+      probe.ok
+        ? 'chainrule webgpu: an adapter exists in Node; not run by default (--backend webgpu)'
+        : 'chainrule webgpu: n/a: no WebGPU adapter in Node (--backend webgpu measures it in headless Chromium)',
+    );
+  }
   if (o.peers) {
     info.tfjs = await tfPeer(o);
     info.torch = torchPeer(o, cores);
@@ -268,7 +314,10 @@ async function main(): Promise<void> {
   const loops: Record<string, unknown>[] = [];
   if (o.mem && o.only.includes('mlp')) {
     const registered = cr.listBackends();
-    for (const b of o.backends ?? registered) if (registered.includes(b)) loops.push(memoryLoop(o, b));
+    // The long loop reads synchronously in a child process: not for webgpu.
+    for (const b of o.backends ?? registered) {
+      if (registered.includes(b) && b !== 'webgpu') loops.push(memoryLoop(o, b));
+    }
   }
 
   const all = [...rows.values()];

@@ -6,8 +6,11 @@
  * used: those figures are smoke tests of the path, not GPU performance.
  *
  *   node scripts/webgpu-bench.mjs [--build build] [--sizes 1024,4096] [--json out.json]
+ *   node scripts/webgpu-bench.mjs --workloads '{"gemm":{...},"mlp":{...},"cnn":{...}}' --json out.json
  *
- * GEMM sizes default to 1024 and 4096 on a GPU, 256 and 512 on a CPU adapter.
+ * GEMM sizes default to 1024 and 4096 on a GPU, 256 and 512 on a CPU adapter. With --workloads
+ * (what `npm run bench -- --backend webgpu` passes) it runs the benchmark's own workloads and
+ * settings (test/webgpu/bench.js) and writes their rows instead.
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -21,6 +24,7 @@ const { values } = parseArgs({
     build: { type: 'string', default: 'build' },
     sizes: { type: 'string' },
     json: { type: 'string' },
+    workloads: { type: 'string' },
     chromium: { type: 'string', default: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium' },
   },
 });
@@ -53,8 +57,23 @@ try {
   const adapter = await page.evaluate(
     `import('/src/backend/webgpu/index.js').then((w) => w.initWebGPU()).then((b) => b.adapter)`,
   );
-  const rows = [];
   const cpu = /swiftshader|cpu/i.test(`${adapter.vendor} ${adapter.architecture} ${adapter.description}`);
+  if (values.workloads) {
+    const settings = JSON.stringify(JSON.parse(values.workloads));
+    const rows = await page.evaluate(
+      `import('/test/webgpu/bench.js').then((m) => m.benchWorkloads(${settings}))`,
+    );
+    for (const r of rows) console.log(JSON.stringify(r));
+    if (values.json) writeFileSync(values.json, JSON.stringify({ adapter, cpu, rows }, null, 2));
+  } else await classic(call, adapter, cpu);
+} finally {
+  await browser.close();
+  server.close();
+}
+
+/** The standalone rows: GEMM at a few sizes, and the page's MLP on webgpu and js. */
+async function classic(call, adapter, cpu) {
+  const rows = [];
   const sizes = values.sizes ?? (cpu ? '256,512' : '1024,4096');
   for (const n of sizes.split(',').map(Number)) {
     const gflops = await call(`m.gemmBench(${n})`);
@@ -70,7 +89,4 @@ try {
   for (const r of rows)
     console.log(`${r.bench.padEnd(24)} ${r.backend.padEnd(7)} ${String(r.value).padStart(10)} ${r.unit}`);
   if (values.json) writeFileSync(values.json, JSON.stringify({ adapter, rows }, null, 2));
-} finally {
-  await browser.close();
-  server.close();
 }

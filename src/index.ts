@@ -154,4 +154,4 @@ export * from './train/index.js';
 export * as io from './io/index.js';
 export * as vision from './vision/index.js';
 export * as rl from './rl/index.js';
-export { multinomial } from './nn/sampling.js';
+export { multinomial, multinomialAsync } from './nn/sampling.js';

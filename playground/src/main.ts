@@ -2,6 +2,7 @@
  * The page: reads the controls, sends commands to the training engine (a Web Worker, or the main
  * thread where workers are unavailable) and draws what it reports.
  */
+import type { BackendChoice } from './backends.js';
 import { NOISE_MEANING } from './datasets.js';
 import { startEngine } from './engine.js';
 import type { ActivationName, Config, LiveSettings, Progress, Ready, Reply, StepDetail } from './protocol.js';
@@ -51,6 +52,7 @@ function readConfig(): Config {
     dropout: number('dropout', 0),
     batchNorm: $('batch-norm').checked,
     seed: Math.round(number('seed', 0)),
+    backend: value('backend') as BackendChoice,
     ...liveSettings(),
   };
 }
@@ -108,6 +110,7 @@ function onReply(r: Reply): void {
   switch (r.type) {
     case 'ready':
       state.ready = r;
+      offerBackends(r.backends);
       $('status').textContent = `backend ${r.backend} on the ${r.thread}`;
       $('status').classList.remove('error');
       break;
@@ -139,6 +142,15 @@ function onReply(r: Reply): void {
       break;
   }
   redraw();
+}
+
+/** Lists the backends that the engine can use (WebGPU only where it found an adapter). */
+function offerBackends(names: readonly BackendChoice[]): void {
+  const select = $<HTMLSelectElement>('backend');
+  const have = Array.from(select.options, (o) => o.value);
+  if (have.join() === names.join()) return;
+  const chosen = select.value;
+  select.replaceChildren(...names.map((n) => new Option(n, n, false, n === chosen)));
 }
 
 let frame = 0;
@@ -212,6 +224,7 @@ const structural = [
   'batch-norm',
   'dropout',
   'optimizer',
+  'backend',
 ];
 for (const id of structural) $(id).addEventListener('change', reset);
 for (const id of ['lr', 'batch-size', 'l1', 'l2', 'speed']) {

@@ -3,6 +3,8 @@
  * main thread where workers are unavailable). Everything is structured-cloneable.
  */
 
+import type { BackendChoice } from './backends.js';
+
 export type DatasetName = 'xor' | 'circles' | 'moons' | 'spirals' | 'blobs';
 export type ActivationName = 'relu' | 'tanh' | 'sigmoid' | 'leakyRelu' | 'gelu' | 'linear';
 export type OptimizerName = 'sgd' | 'momentum' | 'nesterov' | 'rmsprop' | 'adagrad' | 'adam';
@@ -30,6 +32,8 @@ export interface Config {
   seed: number;
   /** 1 (one step per tick) to 5 (as fast as the machine goes). */
   speed: number;
+  /** The library backend to train on (see backends.ts); 'auto' when absent. */
+  backend?: BackendChoice;
 }
 
 /** The settings that apply to a running network without rebuilding it. */
@@ -112,6 +116,8 @@ export interface StepDetail {
 export interface Ready {
   type: 'ready';
   backend: string;
+  /** The backend choices that work where the engine runs. */
+  backends: BackendChoice[];
   /** 'worker' or 'main thread'. */
   thread: string;
   train: Points;

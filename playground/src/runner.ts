@@ -1,11 +1,17 @@
 /**
  * Drives a Trainer from commands, training in slices: a few steps, then a progress report, then a
  * pause that lets messages in (pause, one step) and, on the main thread, lets the page draw.
+ * Commands are handled one after another, each awaited (choosing WebGPU and reading values are
+ * asynchronous).
  */
+import { availableBackends, useBackend } from './backends.js';
 import type { Command, Reply } from './protocol.js';
 import { Trainer } from './trainer.js';
 
 /** Per speed setting (1–5): steps per slice, time budget of a slice (ms) and the pause after it. */
+/** On a backend that reads asynchronously, wait for the device every this many steps of a slice. */
+const DEVICE_WAIT_STEPS = 8;
+
 const SPEEDS = [
   { steps: 1, budget: Infinity, pause: 250 },
   { steps: 1, budget: Infinity, pause: 40 },
@@ -24,6 +30,9 @@ export class Runner {
   private trainer: Trainer | null = null;
   private running = false;
   private timer: ReturnType<typeof setTimeout> | null = null;
+  /** Bumped by every stop, so that a slice still awaiting the device does not schedule another. */
+  private generation = 0;
+  private queue: Promise<void> = Promise.resolve();
 
   /**
    * @param thread where it runs ('worker' or 'main thread'), for the page's status line
@@ -36,23 +45,26 @@ export class Runner {
   ) {}
 
   receive(command: Command): void {
-    try {
-      this.handle(command);
-    } catch (e) {
-      this.stop();
-      this.post({ type: 'error', message: describe(e) });
-    }
+    this.queue = this.queue
+      .then(() => this.handle(command))
+      .catch((e) => {
+        this.stop();
+        this.post({ type: 'error', message: describe(e) });
+      });
   }
 
-  private handle(command: Command): void {
+  private async handle(command: Command): Promise<void> {
     if (command.type === 'init') {
       this.stop();
+      this.trainer = null;
+      const backend = await useBackend(command.config.backend ?? 'auto');
       const t = new Trainer(command.config);
       this.trainer = t;
       const { train, test, extent } = t.split;
       const sizes = [2, ...command.config.hidden, 1];
-      this.post({ type: 'ready', backend: t.backend, thread: this.thread, train, test, extent, sizes });
-      this.report();
+      const backends = await availableBackends();
+      this.post({ type: 'ready', backend, backends, thread: this.thread, train, test, extent, sizes });
+      await this.report(t);
       return;
     }
     const t = this.trainer;
@@ -66,13 +78,12 @@ export class Runner {
         break;
       case 'pause':
         this.stop();
-        this.report();
+        await this.report(t);
         break;
       case 'step': {
         this.stop();
-        const detail = t.oneStep();
-        this.post(detail);
-        this.report();
+        this.post(await t.oneStep());
+        await this.report(t);
         break;
       }
       case 'live':
@@ -86,37 +97,44 @@ export class Runner {
 
   private stop(): void {
     this.running = false;
+    this.generation++;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
   }
 
   private schedule(ms: number): void {
-    this.timer = setTimeout(() => this.slice(), ms);
+    const generation = this.generation;
+    this.timer = setTimeout(() => void this.slice(generation), ms);
   }
 
-  private slice(): void {
+  private async slice(generation: number): Promise<void> {
     this.timer = null;
     const t = this.trainer;
-    if (!this.running || !t) return;
+    if (!this.running || !t || generation !== this.generation) return;
     try {
       const speed = SPEEDS[Math.min(SPEEDS.length, Math.max(1, Math.round(t.speed))) - 1];
       const budget = Math.min(speed.budget, this.maxBudget);
       const start = performance.now();
       let steps = 0;
       do {
-        t.trainStep();
+        const loss = t.trainStep();
         steps++;
-      } while (steps < speed.steps && performance.now() - start < budget);
-      this.report();
-      this.schedule(speed.pause);
+        // Queuing steps costs the host little: wait for the device, so that the budget means time.
+        if (t.readsAsync && steps % DEVICE_WAIT_STEPS === 0) await loss.data();
+      } while (steps < speed.steps && performance.now() - start < budget && generation === this.generation);
+      await this.report(t);
+      if (this.running && generation === this.generation) this.schedule(speed.pause);
     } catch (e) {
       this.stop();
       this.post({ type: 'error', message: describe(e) });
     }
   }
 
-  private report(): void {
-    const p = this.trainer!.progress(this.running);
+  private async report(t: Trainer): Promise<void> {
+    const p = await t.progress();
+    // A report of a network replaced meanwhile (reset) is dropped.
+    if (t !== this.trainer) return;
+    p.running = this.running;
     this.post(p, [p.grid.buffer]);
   }
 }

@@ -22,24 +22,29 @@ export interface SamplePass {
   layers: SampleLayer[];
 }
 
-const list = (t: Tensor): number[] => Array.from(t.dataSync() as Float32Array);
+const list = async (t: Tensor): Promise<number[]> => Array.from((await t.data()) as Float32Array);
 
-function matrix(t: Tensor): Matrix {
+async function matrix(t: Tensor): Promise<Matrix> {
   const [rows, cols] = t.shape;
-  return { rows, cols, values: list(t) };
+  return { rows, cols, values: await list(t) };
 }
 
 /**
  * Forward and backward for the single sample x with target t, in evaluation mode (one sample is no
  * batch for batch norm's statistics; dropout is off), without touching the parameters' .grad.
  */
-export function samplePass(net: Network, x: readonly number[], t: number): SamplePass {
+export async function samplePass(net: Network, x: readonly number[], t: number): Promise<SamplePass> {
   const { model, linears, norms, activations } = net;
   const wasTraining = model.training;
   model.eval();
+  // The tensors are made in evaluation mode; their values are awaited after it is restored.
+  let zs: Tensor[];
+  let as: Tensor[];
+  let loss: Tensor;
+  let grads: Tensor[];
   try {
-    const zs: Tensor[] = [];
-    const as: Tensor[] = [];
+    zs = [];
+    as = [];
     let a = tensor([[...x]]);
     for (let l = 0; l < linears.length - 1; l++) {
       const z = linears[l].forward(a);
@@ -51,21 +56,21 @@ export function samplePass(net: Network, x: readonly number[], t: number): Sampl
     const zOut = linears[linears.length - 1].forward(a);
     zs.push(zOut);
     as.push(noGrad(() => zOut.sigmoid()));
-    const loss = nn.functional.binaryCrossEntropyWithLogits(zOut, tensor([[t]]));
+    loss = nn.functional.binaryCrossEntropyWithLogits(zOut, tensor([[t]]));
     const params = linears.flatMap((l) => [l.weight, l.bias!]);
-    const grads = autograd.grad(loss, [...zs, ...params]) as Tensor[];
-    const n = zs.length;
-    return {
-      loss: Number(loss.item()),
-      layers: zs.map((z, l) => ({
-        z: list(z),
-        a: list(as[l]),
-        delta: list(grads[l]),
-        weightGrad: matrix(grads[n + 2 * l]),
-        biasGrad: list(grads[n + 2 * l + 1]),
-      })),
-    };
+    grads = autograd.grad(loss, [...zs, ...params]) as Tensor[];
   } finally {
     if (wasTraining) model.train();
   }
+  const n = zs.length;
+  const layers = await Promise.all(
+    zs.map(async (z, l) => ({
+      z: await list(z),
+      a: await list(as[l]),
+      delta: await list(grads[l]),
+      weightGrad: await matrix(grads[n + 2 * l]),
+      biasGrad: await list(grads[n + 2 * l + 1]),
+    })),
+  );
+  return { loss: Number((await loss.data())[0]), layers };
 }

@@ -1,6 +1,7 @@
 /**
- * The Web Worker that trains: it runs the library (the wasm backend where the page is
- * cross-origin isolated, else the js backend) off the page's main thread.
+ * The Web Worker that trains: it runs the library (by default the wasm backend where the page is
+ * cross-origin isolated, else the js backend; or the one chosen on the page, WebGPU included) off
+ * the page's main thread.
  */
 import { getBackend } from 'chainrule';
 import type { Command } from './protocol.js';

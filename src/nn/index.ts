@@ -7,5 +7,5 @@ export * from './loss.js';
 export * as functional from './functional/index.js';
 export * as init from './init.js';
 export * as utils from './utils.js';
-export { multinomial, sampleNext } from './sampling.js';
+export { multinomial, multinomialAsync, sampleNext, sampleNextAsync } from './sampling.js';
 export type { SamplingOptions, SampleNextOptions } from './sampling.js';

@@ -1,10 +1,11 @@
 /**
  * Drawing tokens from a model's output: multinomial (torch.multinomial) and sampleNext, the usual
  * decoding step with temperature, top-k and top-p (nucleus) filtering. Both read the values on the
- * host and draw from a seeded Generator, so the same seed gives the same tokens on every backend.
+ * host and draw from a seeded Generator, so the same seed gives the same tokens on every backend;
+ * their Async variants await the read (needed on WebGPU).
  */
 import { fromTypedArray } from '../tensor/create.js';
-import { DTypeError, IndexError, ShapeError, fmtShape } from '../tensor/errors.js';
+import { BackendError, DTypeError, IndexError, ShapeError, fmtShape } from '../tensor/errors.js';
 import type { Generator } from '../tensor/random.js';
 import { defaultGenerator } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -14,18 +15,41 @@ export interface SamplingOptions {
   generator?: Generator;
 }
 
-/** The rows of a 1-D or 2-D numeric tensor as float64 arrays. */
-function rowsOf(op: string, what: string, x: unknown): Float64Array[] {
+/** Checks a 1-D or 2-D numeric tensor whose rows are drawn from. */
+function checkRows(op: string, what: string, x: unknown): Tensor {
   if (!(x instanceof Tensor)) throw new DTypeError(`${op}: expected ${what} to be a Tensor, got ${typeof x}`);
   if (x.dtype === 'bool') throw new DTypeError(`${op}: ${what} cannot be a bool tensor`);
   if (x.ndim !== 1 && x.ndim !== 2) {
     throw new ShapeError(`${op}: ${what} must be 1-D or 2-D, got shape ${fmtShape(x.shape)}`);
   }
+  if (x.shape[x.ndim - 1] === 0) {
+    throw new ShapeError(`${op}: ${what} has no categories (shape ${fmtShape(x.shape)})`);
+  }
+  return x;
+}
+
+/** The rows of a checked tensor's values as float64 arrays. */
+function split(x: Tensor, values: ArrayLike<number>): Float64Array[] {
   const n = x.shape[x.ndim - 1];
-  if (n === 0) throw new ShapeError(`${op}: ${what} has no categories (shape ${fmtShape(x.shape)})`);
-  const flat = Float64Array.from(x.dataSync() as ArrayLike<number>);
+  const flat = Float64Array.from(values);
   const rows = x.ndim === 1 ? 1 : x.shape[0];
   return Array.from({ length: rows }, (_, r) => flat.subarray(r * n, (r + 1) * n));
+}
+
+/** The rows, read synchronously; a backend that cannot (WebGPU) is told the async variant. */
+function rowsOf(op: string, what: string, x: unknown): Float64Array[] {
+  const t = checkRows(op, what, x);
+  if (!t.storage.backend.canReadSync) {
+    throw new BackendError(
+      `${op}: the '${t.backendName}' backend cannot read ${what} synchronously; use 'await ${op}Async(...)' instead`,
+    );
+  }
+  return split(t, t.dataSync() as ArrayLike<number>);
+}
+
+async function rowsOfAsync(op: string, what: string, x: unknown): Promise<Float64Array[]> {
+  const t = checkRows(op, what, x);
+  return split(t, (await t.data()) as ArrayLike<number>);
 }
 
 /** One index drawn with probability w[i] / Σw (w non-negative, Σw > 0). */
@@ -52,8 +76,28 @@ export function multinomial(
   replacement = false,
   opts: SamplingOptions = {},
 ): Tensor {
+  return drawRows(probs, rowsOf('multinomial', 'probs', probs), numSamples, replacement, opts);
+}
+
+/** multinomial, reading probs asynchronously: works on every backend, WebGPU included. */
+export async function multinomialAsync(
+  probs: Tensor,
+  numSamples: number,
+  replacement = false,
+  opts: SamplingOptions = {},
+): Promise<Tensor> {
+  const rows = await rowsOfAsync('multinomial', 'probs', probs);
+  return drawRows(probs, rows, numSamples, replacement, opts);
+}
+
+function drawRows(
+  probs: Tensor,
+  rows: Float64Array[],
+  numSamples: number,
+  replacement: boolean,
+  opts: SamplingOptions,
+): Tensor {
   const op = 'multinomial';
-  const rows = rowsOf(op, 'probs', probs);
   const n = rows[0].length;
   if (!Number.isInteger(numSamples) || numSamples < 1) {
     throw new IndexError(`${op}: numSamples must be a positive integer, got ${numSamples}`);
@@ -144,11 +188,24 @@ function filtered(logits: Float64Array, temperature: number, topK: number | null
  * int32 token ids [B] (a 0-d tensor for [V] logits).
  */
 export function sampleNext(logits: Tensor, opts: SampleNextOptions = {}): Tensor {
-  const op = 'sampleNext';
+  checkLogits(logits);
+  return sampleRows(logits, rowsOf('sampleNext', 'logits', logits), opts);
+}
+
+/** sampleNext, reading the logits asynchronously: works on every backend, WebGPU included. */
+export async function sampleNextAsync(logits: Tensor, opts: SampleNextOptions = {}): Promise<Tensor> {
+  checkLogits(logits);
+  return sampleRows(logits, await rowsOfAsync('sampleNext', 'logits', logits), opts);
+}
+
+function checkLogits(logits: Tensor): void {
   if (logits instanceof Tensor && logits.dtype !== 'float32' && logits.dtype !== 'float64') {
-    throw new DTypeError(`${op}: logits must be floating point, got dtype ${logits.dtype}`);
+    throw new DTypeError(`sampleNext: logits must be floating point, got dtype ${logits.dtype}`);
   }
-  const rows = rowsOf(op, 'logits', logits);
+}
+
+function sampleRows(logits: Tensor, rows: Float64Array[], opts: SampleNextOptions): Tensor {
+  const op = 'sampleNext';
   const temperature = opts.temperature ?? 1;
   if (typeof temperature !== 'number' || !(temperature >= 0) || !Number.isFinite(temperature)) {
     throw new IndexError(`${op}: temperature must be a finite number ≥ 0, got ${String(temperature)}`);

@@ -4,7 +4,7 @@
  */
 import { noGrad } from '../autograd/grad-mode.js';
 import { add, div } from '../ops/arith.js';
-import { clamp, isfinite } from '../ops/compare.js';
+import { clamp } from '../ops/compare.js';
 import '../ops/inplace.js';
 import { stack } from '../ops/join.js';
 import { amax } from '../ops/reduce.js';
@@ -12,7 +12,7 @@ import { norm } from '../ops/softmax.js';
 import { abs } from '../ops/unary.js';
 import { scalar } from '../tensor/create.js';
 import { promoteTypes } from '../tensor/dtype.js';
-import { AutogradError, IndexError } from '../tensor/errors.js';
+import { AutogradError, BackendError, IndexError } from '../tensor/errors.js';
 import { Tensor } from '../tensor/tensor.js';
 
 function gradsOf(params: Iterable<Tensor> | Tensor): Tensor[] {
@@ -24,7 +24,7 @@ function gradsOf(params: Iterable<Tensor> | Tensor): Tensor[] {
  * Scales all gradients together so that their joint normType-norm (the norm of the per-parameter
  * norms; Infinity for the max-norm) is at most maxNorm: g ← g · min(1, maxNorm / (total + 1e-6)).
  * Returns the total norm before clipping as a 0-d tensor. With errorIfNonfinite a NaN or infinite
- * norm throws (this reads the norm on the host).
+ * norm throws (this reads the norm on the host; on WebGPU use clipGradNormAsync).
  */
 export function clipGradNorm(
   params: Iterable<Tensor> | Tensor,
@@ -32,29 +32,71 @@ export function clipGradNorm(
   normType = 2,
   opts: { errorIfNonfinite?: boolean } = {},
 ): Tensor {
+  const grads = checkedGrads(params, maxNorm);
+  if (grads.length === 0) return scalar(0);
+  const total = totalNorm(grads, normType);
+  if (opts.errorIfNonfinite) {
+    if (!total.storage.backend.canReadSync) {
+      throw new BackendError(
+        `clipGradNorm: errorIfNonfinite reads the norm, which the '${total.backendName}' backend cannot do ` +
+          "synchronously; use 'await clipGradNormAsync(...)' instead",
+      );
+    }
+    checkFinite(total.item() as number, normType);
+  }
+  scaleGrads(grads, total, maxNorm);
+  return total;
+}
+
+/**
+ * clipGradNorm for backends that read only asynchronously (WebGPU), where errorIfNonfinite must
+ * await the norm; the same on every backend otherwise. Without errorIfNonfinite nothing is read.
+ */
+export async function clipGradNormAsync(
+  params: Iterable<Tensor> | Tensor,
+  maxNorm: number,
+  normType = 2,
+  opts: { errorIfNonfinite?: boolean } = {},
+): Promise<Tensor> {
+  const grads = checkedGrads(params, maxNorm);
+  if (grads.length === 0) return scalar(0);
+  const total = totalNorm(grads, normType);
+  if (opts.errorIfNonfinite) checkFinite((await total.itemAsync()) as number, normType);
+  scaleGrads(grads, total, maxNorm);
+  return total;
+}
+
+function checkedGrads(params: Iterable<Tensor> | Tensor, maxNorm: number): Tensor[] {
   if (typeof maxNorm !== 'number' || Number.isNaN(maxNorm)) {
     throw new IndexError(`clipGradNorm: maxNorm must be a number, got ${String(maxNorm)}`);
   }
-  const grads = gradsOf(params);
-  if (grads.length === 0) return scalar(0);
+  return gradsOf(params);
+}
+
+function totalNorm(grads: Tensor[], normType: number): Tensor {
   return noGrad(() => {
     const dt = grads.reduce((d, g) => promoteTypes(d, g.dtype), grads[0].dtype);
-    let total: Tensor;
     if (normType === Infinity) {
       const norms = grads.map((g) => amax(abs(g)).to(dt));
-      total = norms.length === 1 ? norms[0] : amax(stack(norms));
-    } else {
-      total = norm(stack(grads.map((g) => norm(g, normType).to(dt))), normType);
+      return norms.length === 1 ? norms[0] : amax(stack(norms));
     }
-    if (opts.errorIfNonfinite && !isfinite(total).item()) {
-      throw new AutogradError(
-        `clipGradNorm: the total norm of order ${normType} of the gradients is non-finite (${String(total.item())}), ` +
-          'so it cannot be clipped',
-      );
-    }
+    return norm(stack(grads.map((g) => norm(g, normType).to(dt))), normType);
+  });
+}
+
+function checkFinite(total: number, normType: number): void {
+  if (!Number.isFinite(total)) {
+    throw new AutogradError(
+      `clipGradNorm: the total norm of order ${normType} of the gradients is non-finite (${String(total)}), ` +
+        'so it cannot be clipped',
+    );
+  }
+}
+
+function scaleGrads(grads: Tensor[], total: Tensor, maxNorm: number): void {
+  noGrad(() => {
     const coef = clamp(div(maxNorm, add(total, 1e-6)), null, 1);
     for (const g of grads) g.mul_(coef.to(g.dtype));
-    return total;
   });
 }
 

@@ -17,7 +17,7 @@ export { RMSprop } from './rmsprop.js';
 export type { RMSpropOptions } from './rmsprop.js';
 export { Adagrad } from './adagrad.js';
 export type { AdagradOptions } from './adagrad.js';
-export { clipGradNorm, clipGradValue } from './clip.js';
+export { clipGradNorm, clipGradNormAsync, clipGradValue } from './clip.js';
 export { l1Penalty, l2Penalty } from './penalty.js';
 export {
   LRScheduler,

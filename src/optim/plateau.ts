@@ -1,4 +1,4 @@
-import { DTypeError, IndexError } from '../tensor/errors.js';
+import { BackendError, DTypeError, IndexError } from '../tensor/errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Optimizer } from './optimizer.js';
 import type { Scheduler } from './lr-scheduler.js';
@@ -93,6 +93,12 @@ export class ReduceLROnPlateau implements Scheduler {
 
   /** Records one epoch's metric (a number or a one-element tensor) and reduces the lr after a plateau. */
   step(metric: number | Tensor): void {
+    if (metric instanceof Tensor && !metric.storage.backend.canReadSync) {
+      throw new BackendError(
+        `ReduceLROnPlateau.step: the '${metric.backendName}' backend cannot read the metric synchronously; ` +
+          "pass a number: 'step(await metric.itemAsync())'",
+      );
+    }
     const current = metric instanceof Tensor ? Number(metric.item()) : metric;
     if (typeof current !== 'number') {
       throw new DTypeError(

@@ -1,21 +1,31 @@
 /** Confusion matrices and per-class accuracy for classifiers (sklearn's layout). */
-import { IndexError, ShapeError, fmtShape } from '../tensor/errors.js';
+import { BackendError, IndexError, ShapeError, fmtShape } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 function isTensor(x: unknown): x is Tensor {
   return typeof x === 'object' && x !== null && 'storage' in x && 'shape' in x;
 }
 
+/** A tensor's values on the host; a backend that reads only asynchronously gets a clear error. */
+function hostValues(op: string, what: string, t: Tensor, hint: string): ArrayLike<number> {
+  if (!t.storage.backend.canReadSync) {
+    throw new BackendError(
+      `${op}: the '${t.backendName}' backend cannot read ${what} synchronously; pass '${hint}' instead`,
+    );
+  }
+  return t.dataSync();
+}
+
 /** Class indices from predictions [N] or scores [N, C] (the highest score wins, first on ties). */
 function predictedClasses(op: string, p: Tensor | ArrayLike<number>): number[] {
   if (!isTensor(p)) return Array.from(p, Number);
-  if (p.ndim === 1) return Array.from(p.dataSync(), Number);
+  if (p.ndim === 1) return Array.from(hostValues(op, 'predictions', p, 'await predictions.data()'), Number);
   if (p.ndim !== 2) {
     throw new ShapeError(`${op}: expected predictions [N] or scores [N, C], got ${fmtShape(p.shape)}`);
   }
   const [n, c] = p.shape;
   if (c === 0) throw new ShapeError(`${op}: scores ${fmtShape(p.shape)} have no classes`);
-  const v = p.dataSync();
+  const v = hostValues(op, 'scores', p, 'await scores.argmax(1).data()');
   const out = new Array<number>(n);
   for (let i = 0; i < n; i++) {
     let best = 0;
@@ -48,7 +58,10 @@ export function confusionMatrix(
     );
   }
   const pred = predictedClasses(op, predictions);
-  const truth = isTensor(targets) ? Array.from(targets.dataSync(), Number) : Array.from(targets, Number);
+  const truth = Array.from(
+    isTensor(targets) ? hostValues(op, 'targets', targets, 'await targets.data()') : targets,
+    Number,
+  );
   if (pred.length !== truth.length) {
     throw new ShapeError(`${op}: got ${pred.length} predictions and ${truth.length} targets`);
   }

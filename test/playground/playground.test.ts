@@ -29,6 +29,9 @@ declare global {
   }
 }
 
+/** Chromium offers WebGPU on its SwiftShader (CPU) adapter where there is no GPU only when told to. */
+const WEBGPU_ARGS = ['--no-sandbox', '--enable-unsafe-webgpu', '--enable-unsafe-swiftshader'];
+
 interface StepState {
   sample: number;
   input: number[];
@@ -90,8 +93,12 @@ after(async () => {
 });
 
 /** Opens the page and collects what it logs as errors (console.error and uncaught exceptions). */
-async function open(url: string, init?: () => void): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+async function open(
+  url: string,
+  init?: () => void,
+  on: Browser = browser,
+): Promise<{ page: Page; errors: string[] }> {
+  const page = await on.newPage({ viewport: { width: 1280, height: 900 } });
   const errors: string[] = [];
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(m.text());
@@ -256,6 +263,60 @@ describe('playground in headless Chromium', () => {
     await page.screenshot({ path: join(artifacts, 'playground-xor.png'), fullPage: true });
     assert.deepEqual(errors, []);
     await page.close();
+  });
+
+  it('offers WebGPU where the browser gives an adapter, and trains XOR on it in a worker', async () => {
+    const gpuBrowser = await chromium.launch({ executablePath: CHROMIUM, args: WEBGPU_ARGS });
+    try {
+      // Served from http://127.0.0.1: a secure context, which navigator.gpu needs.
+      const { page, errors } = await open(base, undefined, gpuBrowser);
+      await page.waitForFunction(() => document.querySelector('#backend option[value="webgpu"]') !== null);
+      const offered = await page.$$eval('#backend option', (os) =>
+        os.map((o) => (o as HTMLOptionElement).value),
+      );
+      assert.deepEqual(offered, ['auto', 'js', 'wasm', 'webgpu']);
+      await page.selectOption('#dataset', 'xor');
+      await page.fill('#hidden', '4');
+      await page.locator('#hidden').dispatchEvent('change');
+      await page.selectOption('#activation', 'tanh');
+      await page.selectOption('#backend', 'webgpu');
+      await waitFor(
+        page,
+        'the 2-4-1 network on webgpu',
+        "s.backend === 'webgpu' && s.sizes?.join() === '2,4,1' && s.grid !== null",
+      );
+      assert.equal((await snapshot(page)).thread, 'worker');
+
+      const started = performance.now();
+      await page.click('#start');
+      await waitFor(
+        page,
+        'test loss below 0.05 on webgpu',
+        's.testLoss !== null && s.testLoss < 0.05',
+        120_000,
+      );
+      const seconds = (performance.now() - started) / 1000;
+      await page.click('#start'); // pause
+      const trained = await snapshot(page);
+      console.log(
+        `# XOR on webgpu: test loss ${trained.testLoss!.toFixed(4)} after ${trained.epoch.toFixed(1)} epochs, ${seconds.toFixed(1)} s`,
+      );
+      assert.equal(trained.backend, 'webgpu');
+      assert.ok(probabilityAt(trained, 0.8, -0.8) > 0.8 && probabilityAt(trained, -0.8, 0.8) > 0.8);
+      assert.ok(probabilityAt(trained, 0.8, 0.8) < 0.2 && probabilityAt(trained, -0.8, -0.8) < 0.2);
+
+      // The step view's numbers, read back from the device, are the library's.
+      await page.click('#step');
+      await waitFor(page, 'the step view', 's.step !== null');
+      const step = (await snapshot(page)).step!;
+      const lib = libraryStep(step);
+      assertMatches('δ', await cells(page, 'delta'), lib.deltas, [2, 4]);
+      assertMatches('∂E/∂w', await cells(page, 'grad'), lib.grads, [2, 4]);
+      assert.deepEqual(errors, []);
+      await page.close();
+    } finally {
+      await gpuBrowser.close();
+    }
   });
 
   it('opened from disk, trains in a worker', async () => {

@@ -12,6 +12,7 @@ import { elementwiseSuite, reduceSuite } from './kernels-math.js';
 import { convSuite, layoutSuite, matmulSuite, nnSuite } from './kernels-shape.js';
 import { opsSuite } from './ops.js';
 import { sweepSuite } from './sweep.js';
+import { trainSuite } from './train.js';
 
 export interface SuiteReport {
   adapter: string;
@@ -37,6 +38,7 @@ export async function runSuite(only?: string): Promise<SuiteReport> {
     ['conv', () => convSuite(gpu)],
     ['sweep', sweepSuite],
     ['ops', () => opsSuite(gpu, gcOf())],
+    ['train', trainSuite],
   ];
   for (const [name, part] of parts) {
     if (only && !only.split(',').includes(name)) continue;

@@ -1,6 +1,6 @@
 /** BatchNorm1d, BatchNorm2d and LayerNorm, with PyTorch's parameters, buffers and running-statistics rule. */
 import { noGrad } from '../../autograd/grad-mode.js';
-import { ones, scalar, zeros } from '../../tensor/create.js';
+import { ones, scalar, zeros, zerosLike } from '../../tensor/create.js';
 import type { DType } from '../../tensor/dtype.js';
 import { IndexError, ShapeError, fmtShape } from '../../tensor/errors.js';
 import type { Tensor } from '../../tensor/tensor.js';
@@ -98,7 +98,10 @@ abstract class BatchNormNd extends Module {
     if (this.training && this.trackRunningStats && tracked) {
       noGrad(() => tracked.add_(1));
       // momentum null: a cumulative average, the n-th batch weighted 1/n.
-      if (this.momentum === null) factor = 1 / (tracked.item() as number);
+      if (this.momentum === null) {
+        if (!tracked.storage.backend.canReadSync) return this.cumulativeOnDevice(input, tracked);
+        factor = 1 / (tracked.item() as number);
+      }
     }
     // Without running statistics, eval also normalizes with the batch's.
     const useBatch = this.training || (this.runningMean === null && this.runningVar === null);
@@ -113,6 +116,25 @@ abstract class BatchNormNd extends Module {
       factor,
       this.eps,
     );
+  }
+
+  /**
+   * The cumulative average (momentum null) where the batch count cannot be read synchronously
+   * (WebGPU): the batch's statistics land in fresh buffers (momentum 1), then
+   * running += (batch − running) / n with n read on the device.
+   */
+  private cumulativeOnDevice(input: Tensor, tracked: Tensor): Tensor {
+    const mean = this.runningMean;
+    const variance = this.runningVar;
+    const batchMean = mean && zerosLike(mean);
+    const batchVar = variance && zerosLike(variance);
+    const y = batchNorm(input, batchMean, batchVar, this.weight, this.bias, true, 1, this.eps);
+    noGrad(() => {
+      const n = tracked.to(mean?.dtype ?? variance?.dtype ?? 'float32');
+      if (mean && batchMean) mean.add_(batchMean.sub(mean).div(n));
+      if (variance && batchVar) variance.add_(batchVar.sub(variance).div(n));
+    });
+    return y;
   }
 
   override extraRepr(): string {
