@@ -45,7 +45,7 @@ export interface BenchOptions {
 export const USAGE = `usage: node build/bench/run.js [options]
   --quick               small sizes and few steps (smoke test, ~1 minute)
   --only W[,W]          workloads: gemm, mlp, small, cnn (default: all)
-  --backend B[,B]       chainrule backends: js, wasm (default: every registered one)
+  --backend B[,B]       chainrule backends: js, wasm, webgpu (default: every registered one; webgpu only when named)
   --no-peers            skip TensorFlow.js and PyTorch
   --no-mem              skip the long-loop resident-memory check
   --mem-steps N         steps of the long-loop memory check (default 2000, capped by --mem-time)
