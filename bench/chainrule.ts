@@ -9,6 +9,7 @@ import type { BenchRow, Workloads } from '../test/webgpu/bench.js';
 import type { BenchOptions, CnnSettings, GemmSettings, MemSettings } from './config.js';
 import type { TrainResult, TrainSettings } from './measure.js';
 import { now, secondsPerCall, trainRate } from './measure.js';
+import { benchCnn, benchMlp } from './models.js';
 
 export interface GemmRow {
   n: number;
@@ -111,32 +112,13 @@ function trainer(model: cr.nn.Module, inputShape: number[], classes: number): Tr
 /** An MLP (Linear/ReLU stack). */
 function mlpTrainer(s: TrainSettings): Trainer {
   cr.manualSeed(0);
-  const layers: cr.nn.Module[] = [];
-  for (let i = 0; i + 1 < s.sizes.length; i++) {
-    layers.push(new cr.nn.Linear(s.sizes[i], s.sizes[i + 1]));
-    if (i + 2 < s.sizes.length) layers.push(new cr.nn.ReLU());
-  }
-  return trainer(new cr.nn.Sequential(...layers), [s.batch, s.sizes[0]], s.sizes[s.sizes.length - 1]);
+  return trainer(benchMlp(s.sizes), [s.batch, s.sizes[0]], s.sizes[s.sizes.length - 1]);
 }
 
 /** conv3×3 → ReLU → maxpool 2, twice, then Linear → ReLU → Linear (NCHW inputs). */
 function cnnTrainer(s: CnnSettings): Trainer {
   cr.manualSeed(0);
-  const [cin, c1, c2, hidden, classes] = s.sizes;
-  const side = Math.floor(Math.floor(s.image / 2) / 2);
-  const model = new cr.nn.Sequential(
-    new cr.nn.Conv2d(cin, c1, 3, { padding: 1 }),
-    new cr.nn.ReLU(),
-    new cr.nn.MaxPool2d(2),
-    new cr.nn.Conv2d(c1, c2, 3, { padding: 1 }),
-    new cr.nn.ReLU(),
-    new cr.nn.MaxPool2d(2),
-    new cr.nn.Flatten(),
-    new cr.nn.Linear(c2 * side * side, hidden),
-    new cr.nn.ReLU(),
-    new cr.nn.Linear(hidden, classes),
-  );
-  return trainer(model, [s.batch, cin, s.image, s.image], classes);
+  return trainer(benchCnn(s.sizes, s.image), [s.batch, s.sizes[0], s.image, s.image], s.sizes[4]);
 }
 
 const rate = (s: TrainSettings, t: Trainer): TrainResult =>

@@ -8,6 +8,7 @@
 import type { Tensor } from '../../src/index.js';
 import { initWebGPU } from '../../src/backend/webgpu/index.js';
 import * as cr from '../../src/index.js';
+import { benchCnn, benchMlp } from '../../bench/models.js';
 
 export interface GemmSettings {
   sizes: number[];
@@ -131,32 +132,6 @@ async function trainRate(
   return { samplesPerSec: (done * s.batch) / sec, steps: done, loss: Number.isFinite(loss) ? loss : null };
 }
 
-function mlp(s: TrainSettings): cr.nn.Module {
-  const layers: cr.nn.Module[] = [];
-  for (let i = 0; i + 1 < s.sizes.length; i++) {
-    layers.push(new cr.nn.Linear(s.sizes[i], s.sizes[i + 1]));
-    if (i + 2 < s.sizes.length) layers.push(new cr.nn.ReLU());
-  }
-  return new cr.nn.Sequential(...layers);
-}
-
-function cnn(s: CnnSettings): cr.nn.Module {
-  const [cin, c1, c2, hidden, classes] = s.sizes;
-  const side = Math.floor(Math.floor(s.image / 2) / 2);
-  return new cr.nn.Sequential(
-    new cr.nn.Conv2d(cin, c1, 3, { padding: 1 }),
-    new cr.nn.ReLU(),
-    new cr.nn.MaxPool2d(2),
-    new cr.nn.Conv2d(c1, c2, 3, { padding: 1 }),
-    new cr.nn.ReLU(),
-    new cr.nn.MaxPool2d(2),
-    new cr.nn.Flatten(),
-    new cr.nn.Linear(c2 * side * side, hidden),
-    new cr.nn.ReLU(),
-    new cr.nn.Linear(hidden, classes),
-  );
-}
-
 const errorOf = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0];
 
 /** Runs the asked workloads on 'webgpu'; a failing one becomes a row with its error. */
@@ -177,7 +152,7 @@ export async function benchWorkloads(w: Workloads): Promise<BenchRow[]> {
       if (!s) continue;
       try {
         cr.manualSeed(0);
-        const model = key === 'cnn' ? cnn(s as CnnSettings) : mlp(s);
+        const model = key === 'cnn' ? benchCnn(s.sizes, (s as CnnSettings).image) : benchMlp(s.sizes);
         const image = key === 'cnn' ? (s as CnnSettings).image : 0;
         const shape = key === 'cnn' ? [s.batch, s.sizes[0], image, image] : [s.batch, s.sizes[0]];
         rows.push({ workload: key, ...(await trainRate(model, shape, s.sizes[s.sizes.length - 1], s)) });

@@ -33,6 +33,22 @@ export function randoms(n: number, seed = 1, lo = -1, hi = 1): Float32Array {
   return out;
 }
 
+/** Two interleaved rings (two classes) that a small MLP learns, as float32/int32 host arrays. */
+export function rings(n: number, seed: number): { x: Float32Array; y: Int32Array } {
+  const r = randoms(2 * n, seed);
+  const x = new Float32Array(2 * n);
+  const y = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const cls = i % 2;
+    const angle = Math.PI * (r[2 * i] + 1);
+    const radius = 0.5 + cls + 0.2 * r[2 * i + 1];
+    x[2 * i] = radius * Math.cos(angle);
+    x[2 * i + 1] = radius * Math.sin(angle);
+    y[i] = cls;
+  }
+  return { x, y };
+}
+
 export function ints(n: number, seed = 1, lo = -5, hi = 5): Int32Array {
   return Int32Array.from(randoms(n, seed, lo, hi + 1), Math.floor);
 }

@@ -6,23 +6,7 @@
 import type { Tensor } from '../../src/index.js';
 import { manualSeed, nn, optim, setBackend, tensor } from '../../src/index.js';
 import type { WebGPUBackend } from '../../src/backend/webgpu/index.js';
-import { expectThrow, mismatch, randoms, record } from './harness.js';
-
-/** Inputs and labels of a two-class problem that a small MLP learns (two interleaved rings). */
-function rings(n: number): { x: Float32Array; y: Int32Array } {
-  const r = randoms(2 * n, 42);
-  const x = new Float32Array(2 * n);
-  const y = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const cls = i % 2;
-    const angle = Math.PI * (r[2 * i] + 1);
-    const radius = 0.5 + cls + 0.2 * r[2 * i + 1];
-    x[2 * i] = radius * Math.cos(angle);
-    x[2 * i + 1] = radius * Math.sin(angle);
-    y[i] = cls;
-  }
-  return { x, y };
-}
+import { expectThrow, mismatch, record, rings } from './harness.js';
 
 function mlp(): nn.Sequential {
   manualSeed(7);
@@ -67,7 +51,7 @@ async function adamOn(
 }
 
 export async function opsSuite(gpu: WebGPUBackend, gc: (() => void) | undefined): Promise<void> {
-  const { x, y } = rings(64);
+  const { x, y } = rings(64, 42);
 
   const ref = await gradsOn('js', x, y);
   const got = await gradsOn('webgpu', x, y);
@@ -85,7 +69,7 @@ export async function opsSuite(gpu: WebGPUBackend, gc: (() => void) | undefined)
   setBackend('webgpu');
   const model = mlp();
   const opt = new optim.Adam(model.parameters(), { lr: 0.02 });
-  const { x: tx, y: ty } = rings(256);
+  const { x: tx, y: ty } = rings(256, 42);
   const input = tensor(tx).reshape([-1, 2]);
   const target = tensor(ty);
   const losses: number[] = [];

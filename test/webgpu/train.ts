@@ -17,23 +17,7 @@ import {
   setBackend,
   tensor,
 } from '../../src/index.js';
-import { expectThrow, mismatch, randoms, record } from './harness.js';
-
-/** Two interleaved rings (two classes), as float32/int32 host arrays. */
-function rings(n: number, seed: number): { x: Float32Array; y: Int32Array } {
-  const r = randoms(2 * n, seed);
-  const x = new Float32Array(2 * n);
-  const y = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const cls = i % 2;
-    const angle = Math.PI * (r[2 * i] + 1);
-    const radius = 0.5 + cls + 0.2 * r[2 * i + 1];
-    x[2 * i] = radius * Math.cos(angle);
-    x[2 * i + 1] = radius * Math.sin(angle);
-    y[i] = cls;
-  }
-  return { x, y };
-}
+import { expectThrow, mismatch, record, rings } from './harness.js';
 
 function loaderOf(n: number, seed: number, shuffle: boolean) {
   const { x, y } = rings(n, seed);
