@@ -6,8 +6,9 @@
  * prepare data, they are not part of a model.
  */
 import { fromTypedArray } from '../tensor/create.js';
+import type { TypedArray } from '../tensor/dtype.js';
 import { isFloating, typedArrayFor } from '../tensor/dtype.js';
-import { DTypeError, IndexError, ShapeError, fmtShape } from '../tensor/errors.js';
+import { BackendError, DTypeError, IndexError, ShapeError, fmtShape } from '../tensor/errors.js';
 import { Generator, defaultGenerator } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -32,6 +33,21 @@ function layout(op: string, x: Tensor): Layout {
   throw new ShapeError(
     `${op}: expected an image [C, H, W] or a batch [N, C, H, W], got ${fmtShape(x.shape)}`,
   );
+}
+
+/**
+ * The image's elements on the host: transforms are data-pipeline steps over host arrays (as
+ * torchvision's run on the CPU), so a batch on a device backend that cannot read synchronously is refused.
+ */
+function hostData(op: string, x: Tensor): TypedArray {
+  const be = x.storage.backend;
+  if (!be.canReadSync) {
+    throw new BackendError(
+      `${op}: transforms run on host data, but this batch is on the '${be.name}' backend, which cannot ` +
+        `read synchronously; apply ${op} to the batch on 'js' or 'wasm' before it goes to '${be.name}'`,
+    );
+  }
+  return x.dataSync();
 }
 
 function generatorOf(op: string, g: Generator | undefined): Generator {
@@ -138,7 +154,7 @@ export class RandomCrop implements Transform {
       }
     }
     const fill = channelValues(op, 'fill', this.fill, c);
-    const src = x.dataSync();
+    const src = hostData(op, x);
     const out = typedArrayFor(x.dtype, n * c * th * tw);
     const rows = new Int32Array(th);
     const cols = new Int32Array(tw);
@@ -222,7 +238,7 @@ export class RandomHorizontalFlip implements Transform {
 
   forward(x: Tensor): Tensor {
     const { n, c, h, w } = layout('RandomHorizontalFlip', x);
-    const src = x.dataSync();
+    const src = hostData('RandomHorizontalFlip', x);
     const out = typedArrayFor(x.dtype, src.length);
     const size = c * h * w;
     for (let s = 0; s < n; s++) {
@@ -271,7 +287,7 @@ export class Normalize implements Transform {
       throw new DTypeError(`${op}: expected a floating-point image, got dtype ${x.dtype}`);
     const mean = channelValues(op, 'mean', this.mean, c);
     const std = channelValues(op, 'std', this.std, c);
-    const src = x.dataSync();
+    const src = hostData(op, x);
     const out = typedArrayFor(x.dtype, src.length);
     const plane = h * w;
     for (let s = 0; s < n; s++) {

@@ -25,6 +25,7 @@ import {
   tensor,
   topKAccuracy,
   topKAccuracyAsync,
+  vision,
 } from '../../src/index.js';
 
 /** The js backend's kernels, but only `await read()` gets values back. */
@@ -199,5 +200,19 @@ describe('training on a backend that reads only asynchronously', () => {
     assert.equal(got.backendName, getBackend().name);
     assert.deepEqual(await got.data(), await want.data());
     assert.deepEqual(await gotNext.data(), await wantNext.data());
+  });
+
+  it('the vision transforms refuse a batch on such a backend, naming the transform', () => {
+    setBackend('js-async');
+    const x = tensor([[[[0.5, 0.25]]]]);
+    assert.throws(
+      () => new vision.RandomCrop(1).forward(x),
+      /RandomCrop: transforms run on host data, but this batch is on the 'js-async' backend/,
+    );
+    assert.throws(() => new vision.RandomHorizontalFlip().forward(x), /RandomHorizontalFlip: transforms run/);
+    assert.throws(
+      () => new vision.Normalize(0.5, 0.25).forward(x),
+      /Normalize: .*apply Normalize to the batch/,
+    );
   });
 });
