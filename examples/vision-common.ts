@@ -63,6 +63,8 @@ export interface VisionConfig {
   /** Cosine decay of the learning rate to 0 over the run (else constant). */
   cosine: boolean;
   weightDecay: number;
+  /** Label smoothing of the cross-entropy (0: none). */
+  labelSmoothing?: number;
 }
 
 export interface VisionExample {
@@ -198,7 +200,7 @@ export async function runVision(
   const testLoader = new data.DataLoader(new data.TensorDataset(test.x, test.y), { batchSize: 500 });
   console.log(model.toString());
   console.log(`train ${train.y.shape[0]} / test ${test.y.shape[0]} images from ${dir}; ${cfg.epochs} epochs`);
-  const lossFn = new nn.CrossEntropyLoss();
+  const lossFn = new nn.CrossEntropyLoss({ labelSmoothing: cfg.labelSmoothing ?? 0 });
   const history = await fit(model, trainData, {
     epochs: cfg.epochs,
     optimizer,
