@@ -4,24 +4,9 @@
 // stays in cache for the product that follows instead of being written to memory for the whole batch.
 import { get, set, i32, forLoop, locals } from './wat.mjs';
 
-const PARAMS = [
-  'img',
-  'mat',
-  'ld',
-  'C',
-  'H',
-  'W',
-  'KH',
-  'KW',
-  'sh',
-  'sw',
-  'ph',
-  'pw',
-  'dh',
-  'dw',
-  'OH',
-  'OW',
-];
+/** A window's geometry, [height, width] pairs: kernel size, stride, padding before, dilation. */
+export const WINDOW = ['KH', 'KW', 'sh', 'sw', 'ph', 'pw', 'dh', 'dw'];
+const PARAMS = ['img', 'mat', 'ld', 'C', 'H', 'W', ...WINDOW, 'OH', 'OW'];
 const step = (p, bytes) => set(p, `(i32.add ${get(p)} (i32.const ${bytes}))`);
 const at = (p, i) => `(i32.add ${get(p)} (i32.shl ${i} (i32.const 2)))`;
 
@@ -151,25 +136,7 @@ export function convModule() {
  * Word offsets in the parameter block of conv_images; a and b are the operands (forward: x, w; input
  * gradient: ∂y, w; weight gradient: x, ∂y), the result c is an argument (each thread's own ∂w).
  */
-export const CONV_PARAMS = [
-  'a',
-  'b',
-  'C',
-  'H',
-  'W',
-  'O',
-  'KH',
-  'KW',
-  'sh',
-  'sw',
-  'ph',
-  'pw',
-  'dh',
-  'dw',
-  'OH',
-  'OW',
-  'G',
-];
+export const CONV_PARAMS = ['a', 'b', 'C', 'H', 'W', 'O', ...WINDOW, 'OH', 'OW', 'G'];
 
 /**
  * conv_images(kind, prm, n0, n1, cols, scratch, c): one of the three convolution passes over images

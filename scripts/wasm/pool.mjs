@@ -1,6 +1,7 @@
 // Max pooling (values and the position of each window's maximum) and the row scatter-add that carries
 // its gradient back (also the wasm backend's scatterAdd along the last axis).
 import { get, set, i32, forLoop, locals } from './wat.mjs';
+import { WINDOW } from './conv.mjs';
 
 const at = (p, i) => `(i32.add ${get(p)} (i32.shl ${i} (i32.const 2)))`;
 const inside = (v, n) => `(i32.and (i32.ge_s ${v} (i32.const 0)) (i32.lt_s ${v} ${n}))`;
@@ -49,24 +50,7 @@ function pool2x2() {
  * the first maximum, a NaN wins over numbers (as in PyTorch); positions in the padding are skipped.
  */
 function maxpool() {
-  const names = [
-    'x',
-    'vals',
-    'idx',
-    'planes',
-    'H',
-    'W',
-    'OH',
-    'OW',
-    'KH',
-    'KW',
-    'sh',
-    'sw',
-    'ph',
-    'pw',
-    'dh',
-    'dw',
-  ];
+  const names = ['x', 'vals', 'idx', 'planes', 'H', 'W', 'OH', 'OW', ...WINDOW];
   const params = names.map((p) => `(param $${p} i32)`).join(' ');
   return `
   (func (export "maxpool2d") ${params}
