@@ -6,16 +6,32 @@ import { WINDOW } from './conv.mjs';
 const at = (p, i) => `(i32.add ${get(p)} (i32.shl ${i} (i32.const 2)))`;
 const inside = (v, n) => `(i32.and (i32.ge_s ${v} (i32.const 0)) (i32.lt_s ${v} ${n}))`;
 
-/** Window element at (row + dr, 2·ow + dc) against the running maximum (see the general loop). */
+/**
+ * v (just loaded, at plane position `pos`) against the running maximum m and its position best: taken
+ * when v > m, at the first position, or when a NaN meets a number. Integer selects (conditional moves),
+ * not branches, which random data would mispredict half the time.
+ */
+const update = (pos) => `
+  ${set(
+    'take',
+    `(i32.or (i32.or (f32.gt ${get('v')} ${get('m')}) (i32.lt_s ${get('best')} (i32.const 0)))
+      (i32.and (f32.ne ${get('v')} ${get('v')}) (f32.eq ${get('m')} ${get('m')})))`,
+  )}
+  ${set('m', `(f32.reinterpret_i32 (select (i32.reinterpret_f32 ${get('v')}) (i32.reinterpret_f32 ${get('m')}) ${get('take')}))`)}
+  ${set('best', `(select ${pos} ${get('best')} ${get('take')})`)}`;
+
+/** Window element at (row + dr, 2·ow + dc) of a 2×2 window. */
 const consider = (dr, dc) => `
   ${set('pos', `(i32.add (i32.add ${get('row')} ${dr}) (i32.add (i32.shl ${get('ow')} (i32.const 1)) (i32.const ${dc})))`)}
   ${set('v', `(f32.load ${at('base', get('pos'))})`)}
-  ${set('take', `(i32.or (f32.gt ${get('v')} ${get('m')}) (i32.and (f32.ne ${get('v')} ${get('v')}) (f32.eq ${get('m')} ${get('m')})))`)}
-  ${set('m', `(f32.reinterpret_i32 (select (i32.reinterpret_f32 ${get('v')}) (i32.reinterpret_f32 ${get('m')}) ${get('take')}))`)}
-  ${set('best', `(select ${get('pos')} ${get('best')} ${get('take')})`)}`;
+  ${update(get('pos'))}`;
 
-function pool2x2() {
-  return forLoop(
+/**
+ * For each plane, output row ($oh; `perRow` first) and output column ($ow): `perOutput` leaves the
+ * window's maximum in $m and its position in $best, which are stored at output $o.
+ */
+const eachOutput = (perRow, perOutput) =>
+  forLoop(
     'plane',
     i32(0),
     get('planes'),
@@ -26,24 +42,30 @@ function pool2x2() {
       i32(0),
       get('OH'),
       i32(1),
-      `${set('row', `(i32.mul (i32.shl ${get('oh')} (i32.const 1)) ${get('W')})`)}
+      `${perRow}
       ${forLoop(
         'ow',
         i32(0),
         get('OW'),
         i32(1),
-        `${set('best', `(i32.add ${get('row')} (i32.shl ${get('ow')} (i32.const 1)))`)}
-        ${set('m', `(f32.load ${at('base', get('best'))})`)}
-        ${consider(i32(0), 1)}
-        ${consider(get('W'), 0)}
-        ${consider(get('W'), 1)}
+        `${perOutput}
         (f32.store ${at('vals', get('o'))} ${get('m')})
         (i32.store ${at('idx', get('o'))} ${get('best')})
         ${set('o', `(i32.add ${get('o')} (i32.const 1))`)}`,
       )}`,
     )}`,
   );
-}
+
+/** 2×2 windows with stride 2 and no padding: four loads, no loops or bounds. */
+const pool2x2 = () =>
+  eachOutput(
+    set('row', `(i32.mul (i32.shl ${get('oh')} (i32.const 1)) ${get('W')})`),
+    `${set('best', `(i32.add ${get('row')} (i32.shl ${get('ow')} (i32.const 1)))`)}
+    ${set('m', `(f32.load ${at('base', get('best'))})`)}
+    ${consider(i32(0), 1)}
+    ${consider(get('W'), 0)}
+    ${consider(get('W'), 1)}`,
+  );
 
 /**
  * vals[o] = the maximum of window o of x ([planes, H, W]), idx[o] = its position h·W + w in the plane:
@@ -58,63 +80,38 @@ function maxpool() {
     ${locals('f32', 'v', 'm')}
     ${locals('i32', 'row', 'pos')}
     ${set('o', i32(0))}
-    ;; 2×2 windows with stride 2 and no padding (nearly every CNN): four loads, no loops or bounds.
+    ;; 2×2 windows with stride 2 and no padding: nearly every CNN.
     (if (i32.and
           (i32.and (i32.and (i32.eq ${get('KH')} (i32.const 2)) (i32.eq ${get('KW')} (i32.const 2)))
                    (i32.and (i32.eq ${get('sh')} (i32.const 2)) (i32.eq ${get('sw')} (i32.const 2))))
           (i32.and (i32.eqz (i32.or ${get('ph')} ${get('pw')}))
                    (i32.and (i32.eq ${get('dh')} (i32.const 1)) (i32.eq ${get('dw')} (i32.const 1)))))
       (then ${pool2x2()} (return)))
-    ${forLoop(
-      'plane',
-      i32(0),
-      get('planes'),
-      i32(1),
-      `${set('base', at('x', `(i32.mul ${get('plane')} (i32.mul ${get('H')} ${get('W')}))`))}
+    ${eachOutput(
+      '',
+      `${set('best', i32(-1))}
+      ${set('m', '(f32.const -inf)')}
       ${forLoop(
-        'oh',
+        'a',
         i32(0),
-        get('OH'),
+        get('KH'),
         i32(1),
-        forLoop(
-          'ow',
-          i32(0),
-          get('OW'),
-          i32(1),
-          `${set('best', i32(-1))}
-          ${set('m', '(f32.const -inf)')}
+        `${set('r', `(i32.add (i32.sub (i32.mul ${get('oh')} ${get('sh')}) ${get('ph')}) (i32.mul ${get('a')} ${get('dh')}))`)}
+        (if ${inside(get('r'), get('H'))} (then
           ${forLoop(
-            'a',
+            'b',
             i32(0),
-            get('KH'),
+            get('KW'),
             i32(1),
-            `${set('r', `(i32.add (i32.sub (i32.mul ${get('oh')} ${get('sh')}) ${get('ph')}) (i32.mul ${get('a')} ${get('dh')}))`)}
-            (if ${inside(get('r'), get('H'))} (then
-              ${forLoop(
-                'b',
-                i32(0),
-                get('KW'),
-                i32(1),
-                `${set('c', `(i32.add (i32.sub (i32.mul ${get('ow')} ${get('sw')}) ${get('pw')}) (i32.mul ${get('b')} ${get('dw')}))`)}
-                (if ${inside(get('c'), get('W'))} (then
-                  ${set('v', `(f32.load ${at('base', `(i32.add (i32.mul ${get('r')} ${get('W')}) ${get('c')})`)})`)}
-                  ;; v > m, the first position, or a NaN that meets a number: integer selects (conditional
-                  ;; moves), not branches, which random data would mispredict half the time.
-                  ${set(
-                    'take',
-                    `(i32.or (i32.or (f32.gt ${get('v')} ${get('m')}) (i32.lt_s ${get('best')} (i32.const 0)))
-                        (i32.and (f32.ne ${get('v')} ${get('v')}) (f32.eq ${get('m')} ${get('m')})))`,
-                  )}
-                  ${set('m', `(f32.reinterpret_i32 (select (i32.reinterpret_f32 ${get('v')}) (i32.reinterpret_f32 ${get('m')}) ${get('take')}))`)}
-                  ${set('best', `(select (i32.add (i32.mul ${get('r')} ${get('W')}) ${get('c')}) ${get('best')} ${get('take')})`)}))`,
-              )}))`,
-          )}
-          (f32.store ${at('vals', get('o'))} ${get('m')})
-          (i32.store ${at('idx', get('o'))} ${get('best')})
-          ${set('o', `(i32.add ${get('o')} (i32.const 1))`)}`,
-        ),
+            `${set('c', `(i32.add (i32.sub (i32.mul ${get('ow')} ${get('sw')}) ${get('pw')}) (i32.mul ${get('b')} ${get('dw')}))`)}
+            (if ${inside(get('c'), get('W'))} (then
+              ${set('pos', `(i32.add (i32.mul ${get('r')} ${get('W')}) ${get('c')})`)}
+              ${set('v', `(f32.load ${at('base', get('pos'))})`)}
+              ${update(get('pos'))}))`,
+          )}))`,
       )}`,
-    )})`;
+    )}
+  )`;
 }
 
 /**
