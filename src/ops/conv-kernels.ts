@@ -133,8 +133,7 @@ function convBackwardComposed(
 ): Tensor[] {
   const [n, , h, w] = x.shape;
   const [o, cg, kh, kw] = weight.shape;
-  const amounts = [pads[1][0], pads[1][1], pads[0][0], pads[0][1]];
-  const xp = amounts.some((a) => a !== 0) ? pad(x, amounts) : x;
+  const xp = padZeros(x, pads);
   const [, c, hp, wp] = xp.shape;
   const [oh, ow] = g.shape.slice(2);
   const k = cg * kh * kw;
@@ -198,7 +197,7 @@ export function convTranspose2dFused(
   );
 }
 
-/** The convolution by differentiable ops: zero padding (two-sided), im2col, one product per group. */
+/** The convolution by differentiable ops: zero padding (two-sided), then convValid. */
 function convComposed(
   x: Tensor,
   weight: Tensor,
@@ -207,14 +206,31 @@ function convComposed(
   d: readonly number[],
   groups: number,
 ): Tensor {
-  const amounts = [pads[1][0], pads[1][1], pads[0][0], pads[0][1]];
-  const xp = amounts.some((a) => a !== 0) ? pad(x, amounts) : x;
-  const [n, , hp, wp] = xp.shape;
+  const xp = padZeros(x, pads);
+  const [, , kh, kw] = weight.shape;
+  const out = [windowCount(xp.shape[2], kh, s[0], 0, d[0]), windowCount(xp.shape[3], kw, s[1], 0, d[1])];
+  return convValid(xp, weight, out, s, d, groups);
+}
+
+/** The convolution of an already padded x into `out` positions: im2col, then one product per group. */
+export function convValid(
+  x: Tensor,
+  weight: Tensor,
+  out: readonly number[],
+  s: readonly number[],
+  d: readonly number[],
+  groups: number,
+): Tensor {
   const [o, cg, kh, kw] = weight.shape;
-  const out = [windowCount(hp, kh, s[0], 0, d[0]), windowCount(wp, kw, s[1], 0, d[1])];
   const y = mm(
     reshape(weight, [groups, o / groups, cg * kh * kw]),
-    im2col(xp, weight.shape, out, s, d, groups),
+    im2col(x, weight.shape, out, s, d, groups),
   );
-  return permute(reshape(y, [o, n, out[0], out[1]]), [1, 0, 2, 3]);
+  return permute(reshape(y, [o, x.shape[0], out[0], out[1]]), [1, 0, 2, 3]);
+}
+
+/** x with zero padding [[top, bottom], [left, right]] (x itself when there is none). */
+function padZeros(x: Tensor, pads: Pads): Tensor {
+  const amounts = [pads[1][0], pads[1][1], pads[0][0], pads[0][1]];
+  return amounts.some((a) => a !== 0) ? pad(x, amounts) : x;
 }

@@ -10,7 +10,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { add } from './arith.js';
 import type { SizeArg } from './conv-args.js';
 import { checkFloatInput, expandSize, windowCount } from './conv-args.js';
-import { conv2dFused, convBackend, convTranspose2dFused, im2col } from './conv-kernels.js';
+import { conv2dFused, convBackend, convTranspose2dFused, convValid } from './conv-kernels.js';
 import { pad } from './join.js';
 import type { PadMode } from './join.js';
 import { mm } from './matmul.js';
@@ -178,13 +178,11 @@ function conv2dValid(
   d: readonly number[],
   groups: number,
 ): Tensor {
-  const [n, , h, w] = x.shape;
-  const [o, cg, kh, kw] = weight.shape;
+  const [, , h, w] = x.shape;
+  const [, , kh, kw] = weight.shape;
   const out = [windowCount(h, kh, s[0], 0, d[0]), windowCount(w, kw, s[1], 0, d[1])];
   checkOutput(op, x, [kh, kw], d, out);
-  const cols = im2col(x, weight.shape, out, s, d, groups);
-  const y = mm(reshape(weight, [groups, o / groups, cg * kh * kw]), cols);
-  return permute(reshape(y, [o, n, out[0], out[1]]), [1, 0, 2, 3]);
+  return convValid(x, weight, out, s, d, groups);
 }
 
 /**
