@@ -6,7 +6,7 @@
 import type { DType, Storage } from '../../src/index.js';
 import * as L from '../../src/index.js';
 import type { Backend } from '../../src/index.js';
-import { broadcast, check, input, ints, mismatch, randoms, record, size } from './harness.js';
+import { broadcast, check, expectThrow, input, ints, mismatch, randoms, record, size } from './harness.js';
 
 export async function matmulSuite(): Promise<void> {
   const cases: [number[], number[]][] = [
@@ -85,7 +85,7 @@ export async function matmulSuite(): Promise<void> {
   );
 }
 
-export async function layoutSuite(): Promise<void> {
+export async function layoutSuite(gpu: Backend): Promise<void> {
   const base = randoms(60, 1);
   const strided: [number[], number[], number][] = [
     [[3, 4], [4, 1], 0],
@@ -169,6 +169,23 @@ export async function layoutSuite(): Promise<void> {
       await check(`scatterAdd int32 ${tag}`, [ints(size(xShape), 1), idx, ints(size(iShape), 2)], scatter);
     }
   }
+  // A bad index is found on the device and thrown at the next read, with the reference's words;
+  // the read after that one is clean again.
+  const x = gpu.upload(randoms(6, 1));
+  const bad = gpu.upload(Int32Array.from([0, 5, 1]));
+  await expectThrow(
+    'gather: a bad index throws at the read',
+    () => gpu.read(gpu.gather(x, [2, 3], 1, bad, [1, 3])),
+    /^gather: index 5 is out of range for dim 1 of size 3 \(shape \[2,3\]\) \(found by the device/,
+  );
+  const ok = gpu.gather(x, [2, 3], 1, gpu.upload(Int32Array.from([2, 0])), [1, 2]);
+  record('gather: the next read is clean', (await gpu.read(ok)).length === 2);
+  gpu.scatterAdd(x, [6], 0, gpu.upload(Int32Array.from([-1])), [1], x, [6]);
+  await expectThrow(
+    'scatterAdd: a bad index throws at the next read of anything',
+    () => gpu.read(ok),
+    /^scatterAdd: index -1 is out of range for dim 0 of size 6 \(shape \[6\]\)/,
+  );
 }
 
 /**

@@ -33,7 +33,7 @@ export async function runSuite(only?: string): Promise<SuiteReport> {
     ['elementwise', elementwiseSuite],
     ['reduce', reduceSuite],
     ['matmul', matmulSuite],
-    ['layout', layoutSuite],
+    ['layout', () => layoutSuite(gpu)],
     ['nn', nnSuite],
     ['conv', () => convSuite(gpu)],
     ['sweep', sweepSuite],

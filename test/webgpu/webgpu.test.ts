@@ -7,11 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
+import { readFileSync, readdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname, join, normalize, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -19,9 +18,12 @@ import type { Browser } from 'playwright-core';
 import { probeWebGPU } from '../../src/backend/webgpu/index.js';
 import { setBackend, tensor } from '../../src/index.js';
 import type { SuiteReport } from './page.js';
+import { serveRepository } from './suite/serve.js';
+import type { SharedReport } from './suite/suite-page.js';
 
-// <out>/test/webgpu/ -> <out>, the compiled tree the page imports from.
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+// <repo>/build/test/webgpu/ -> <repo>: the server serves the compiled tree and the fixtures.
+const build = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const root = resolve(build, '..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // SwiftShader is a CPU implementation: Chromium offers it only when told that is acceptable.
 const ARGS = [
@@ -30,27 +32,6 @@ const ARGS = [
   '--enable-unsafe-swiftshader',
   '--js-flags=--expose-gc',
 ];
-
-/** Serves the compiled tree (ES modules load as they are: no bundling needed) and a blank page. */
-function serve(dir: string): Promise<Server> {
-  const server = createServer(async (req, res) => {
-    const path = normalize(new URL(req.url ?? '/', 'http://localhost').pathname);
-    if (path === '/') {
-      res.writeHead(200, { 'Content-Type': 'text/html' }).end('<!doctype html><title>webgpu tests</title>');
-      return;
-    }
-    try {
-      const body = await readFile(join(dir, path));
-      res.writeHead(200, {
-        'Content-Type': path.endsWith('.js') ? 'text/javascript' : 'application/octet-stream',
-      });
-      res.end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok(server)));
-}
 
 describe('webgpu backend', () => {
   let server: Server;
@@ -62,7 +43,7 @@ describe('webgpu backend', () => {
       existsSync(CHROMIUM),
       `Chromium is needed for the WebGPU tests: none at ${CHROMIUM} (set CHROMIUM_PATH)`,
     );
-    server = await serve(root);
+    server = await serveRepository(root);
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
   });
@@ -80,7 +61,7 @@ describe('webgpu backend', () => {
     await page.goto(base);
     const only = process.env.CHAINRULE_WEBGPU_ONLY ?? '';
     const report = (await page.evaluate(
-      `import('/test/webgpu/page.js').then((m) => m.runSuite(${JSON.stringify(only || undefined)}))`,
+      `import('/build/test/webgpu/page.js').then((m) => m.runSuite(${JSON.stringify(only || undefined)}))`,
     )) as SuiteReport;
     await page.close();
     t.diagnostic(
@@ -99,6 +80,43 @@ describe('webgpu backend', () => {
         const failed = rs.filter((r) => !r.ok).map((r) => `${r.name}: ${r.detail ?? 'failed'}`);
         assert.equal(failed.length, 0, failed.join('\n'));
       });
+    }
+  });
+
+  it('passes the shared test suite with webgpu as the backend', async (t) => {
+    const files = sharedTestFiles();
+    const filtered = process.env.CHAINRULE_WEBGPU_SUITE !== undefined;
+    assert.ok(
+      filtered || files.length > 45,
+      `only ${files.length} shared test files found under ${build}/test`,
+    );
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(base);
+    const report = (await page.evaluate(
+      `import('/build/test/webgpu/suite/suite-page.js').then((m) => m.runShared(${JSON.stringify(files)}, ${JSON.stringify({ CHAINRULE_BACKEND: 'webgpu' })}))`,
+    )) as SharedReport;
+    await page.close();
+    assert.equal(report.fatal, undefined, report.fatal);
+    assert.deepEqual(errors, []);
+    const all = report.files.flatMap((f) => f.results);
+    const skipped = all.filter((r) => r.skipped !== undefined);
+    t.diagnostic(
+      `${report.files.length} files, ${all.length} tests (${skipped.length} skipped); kernel calls on the device ${report.counts?.device}, ` +
+        `float64 on the reference ${report.counts?.reference}, reads ${report.counts?.reads}; ` +
+        `buffers live ${report.device?.live}, pooled ${report.device?.pooled}`,
+    );
+    for (const r of skipped) t.diagnostic(`skipped: ${r.name}: ${r.skipped}`);
+    assert.deepEqual(report.device?.errors, [], 'the device reported validation errors');
+    for (const f of report.files) {
+      await t.test(
+        `${f.file.replace('/build/test/', '')} (${f.results.length} tests, ${Math.round(f.ms)} ms)`,
+        () => {
+          const failed = f.results.filter((r) => !r.ok).map((r) => `${r.name}: ${r.error}`);
+          assert.equal(failed.length, 0, failed.join('\n\n'));
+        },
+      );
     }
   });
 
@@ -121,3 +139,24 @@ describe('webgpu backend', () => {
     }
   });
 });
+
+/**
+ * Directories whose tests are not the backend's business: the example programs (processes, files,
+ * progress bars), Node-only tools, the wasm backend's own kernels, the browser tests themselves.
+ */
+const NOT_SHARED = ['backend', 'examples', 'node', 'package', 'playground', 'webgpu'];
+
+/**
+ * The compiled shared test files as server paths (or those matching CHAINRULE_WEBGPU_SUITE), less
+ * those that import the Node-only entry (src/node: loggers writing files, worker threads).
+ */
+function sharedTestFiles(): string[] {
+  const only = process.env.CHAINRULE_WEBGPU_SUITE?.split(',');
+  const dir = join(build, 'test');
+  return (readdirSync(dir, { recursive: true }) as string[])
+    .filter((f) => f.endsWith('.test.js') && !NOT_SHARED.includes(f.split('/')[0]))
+    .filter((f) => !/from '(\.\.\/)+src\/node\//.test(readFileSync(join(dir, f), 'utf8')))
+    .filter((f) => !only || only.some((o) => f.includes(o)))
+    .sort()
+    .map((f) => '/' + relative(root, join(dir, f)));
+}

@@ -37,7 +37,8 @@ import { checkDTypes, noF64 } from './wgsl.js';
  * The WebGPU backend: every storage is a GPU buffer and every kernel a WGSL compute shader, so
  * tensors stay on the device between ops and are read back only by `await tensor.data()`.
  * float32, int32 and bool (as u32 0/1) are supported; float64 throws (WGSL has no f64), naming the
- * op. Kernels cannot throw, so out-of-range gather indices read 0 and scatterAdd skips them.
+ * op. Kernels cannot throw: an out-of-range gather or scatterAdd index is recorded on the device
+ * and the next read (or sync) throws its IndexError, as CUDA reports device-side errors.
  */
 export class WebGPUBackend implements Backend {
   readonly name = 'webgpu';
@@ -74,10 +75,14 @@ export class WebGPUBackend implements Backend {
     return this.rt.stats();
   }
 
-  /** Submits recorded kernels now; resolves when the device has finished them. */
+  /**
+   * Submits recorded kernels now; resolves when the device has finished them, or rejects with the
+   * IndexError of a bad gather/scatterAdd index met since the last read.
+   */
   async sync(): Promise<void> {
     this.rt.flush();
     await this.device.queue.onSubmittedWorkDone();
+    await this.rt.checkFaults();
   }
 
   /** Validation errors the device reported so far (empty when every kernel was accepted). */

@@ -1,4 +1,5 @@
 import type { DType } from '../../tensor/dtype.js';
+import { fmtShape } from '../../tensor/errors.js';
 import { stridesOf } from '../../tensor/shape.js';
 import { coalesce } from '../js/layout.js';
 import type { GPUBufferLike } from './gpu-types.js';
@@ -119,7 +120,26 @@ function indexWords(
   return [n, indexShape.length, axis, axisSize, ...walkWords(op, indexShape, lists)];
 }
 
-/** out[i] = x[target of i]; an index out of range gives 0 (kernels cannot throw). */
+/**
+ * WGSL that records an index fault: the first bad value and the code in parameter word `word`
+ * (see Runtime.faultCode). compareExchangeWeak may fail spuriously, hence the loop.
+ */
+function faultCode(word: number): string {
+  return `loop {
+    let r = atomicCompareExchangeWeak(&fault[0], 0u, pu(${word}u));
+    if (r.exchanged) { atomicStore(&fault[1], bitcast<u32>(v)); break; }
+    if (r.old_value != 0u) { break; }
+  }`;
+}
+
+const FAULT_BINDING = (binding: number) =>
+  `@group(0) @binding(${binding}) var<storage, read_write> fault: array<atomic<u32>, 4>;\n`;
+
+/** The IndexError text of a bad index, as the reference backend words it. */
+const badIndex = (op: string, axis: number, shape: readonly number[]) => (v: number) =>
+  `${op}: index ${v} is out of range for dim ${axis} of size ${shape[axis]} (shape ${fmtShape(shape)})`;
+
+/** out[i] = x[target of i]; an index out of range gives 0 and a fault (kernels cannot throw). */
 export function gatherKernel(
   rt: Runtime,
   x: GPUBufferLike,
@@ -136,22 +156,27 @@ export function gatherKernel(
   const xst = stridesOf(xShape);
   const tst = xst.map((s, d) => (d === axis ? 0 : s));
   const p = rt.pipeline(`gather:${t}`, () => {
-    return `${PRELUDE}${bind(1, 'x', t)}${bind(2, 'idx', 'i32')}${bind(3, 'out', t, true)}
+    return `${PRELUDE}${bind(1, 'x', t)}${bind(2, 'idx', 'i32')}${bind(3, 'out', t, true)}${FAULT_BINDING(4)}
 ${entry()}
   if (gid >= pu(0u)) { return; }
   ${walkCode('gid', 1, 4, ['off'])}
   let v = idx[gid];
-  if (v < 0 || v >= pi(3u)) { out[gid] = ${t}(0); return; }
+  if (v < 0 || v >= pi(3u)) {
+    out[gid] = ${t}(0);
+    ${faultCode(4 + 3 * MAX_RANK)}
+    return;
+  }
   out[gid] = x[u32(off + v * pi(${4 + 2 * MAX_RANK}u))];
 }`;
   });
   const words = indexWords('gather', n, axis, xShape[axis], indexShape, [tst]);
   words.push(...new Array<number>(MAX_RANK).fill(0));
   words[4 + 2 * MAX_RANK] = xst[axis];
-  rt.dispatch(p, [x, index, out], words.slice(0, 4 + 3 * MAX_RANK), grid1d(n));
+  const code = rt.faultCode(badIndex('gather', axis, xShape));
+  rt.dispatch(p, [x, index, out, rt.faultBuffer], [...words.slice(0, 4 + 3 * MAX_RANK), code], grid1d(n));
 }
 
-/** out (a copy of base, made by the caller) [target of i] += src[i], atomically; bad indices skip. */
+/** out (a copy of base, made by the caller) [target of i] += src[i], atomically; bad indices fault. */
 export function scatterAddKernel(
   rt: Runtime,
   out: GPUBufferLike,
@@ -170,16 +195,19 @@ export function scatterAddKernel(
   const tst = bst.map((s, d) => (d === axis ? 0 : s));
   const sst = stridesOf(srcShape);
   const p = rt.pipeline(`scatterAdd:${dtype}`, () => {
-    return `${PRELUDE}${bind(1, 'x', t)}${bind(2, 'idx', 'i32')}${bind(3, 'out', atomicType(dtype), true)}
+    return `${PRELUDE}${bind(1, 'x', t)}${bind(2, 'idx', 'i32')}${bind(3, 'out', atomicType(dtype), true)}${FAULT_BINDING(4)}
 ${entry()}
   if (gid >= pu(0u)) { return; }
   ${walkCode('gid', 1, 4, ['off', 'soff'])}
   let v = idx[gid];
-  if (v < 0 || v >= pi(3u)) { return; }
+  if (v < 0 || v >= pi(3u)) {
+    ${faultCode(5 + 3 * MAX_RANK)}
+    return;
+  }
   ${atomicAdd(dtype, `out[u32(off + v * pi(${4 + 3 * MAX_RANK}u))]`, 'x[u32(soff)]')}
 }`;
   });
   const words = indexWords('scatterAdd', n, axis, baseShape[axis], indexShape, [tst, sst]);
-  words.push(bst[axis]);
-  rt.dispatch(p, [src, index, out], words, grid1d(n));
+  words.push(bst[axis], rt.faultCode(badIndex('scatterAdd', axis, baseShape)));
+  rt.dispatch(p, [src, index, out, rt.faultBuffer], words, grid1d(n));
 }

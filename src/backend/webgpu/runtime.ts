@@ -1,6 +1,6 @@
 import type { DType, TypedArray } from '../../tensor/dtype.js';
 import { typedArrayFor } from '../../tensor/dtype.js';
-import { BackendError } from '../../tensor/errors.js';
+import { BackendError, IndexError } from '../../tensor/errors.js';
 import type { Backend, Storage } from '../backend.js';
 import type {
   GPUBufferLike,
@@ -88,12 +88,22 @@ export class Runtime {
   private flushScheduled = false;
   /** Pooled bytes above which freed buffers are destroyed instead of kept. */
   poolLimitBytes = 512 * 2 ** 20;
+  /**
+   * Index faults. A kernel cannot throw, so one that meets an index out of range (gather,
+   * scatterAdd) stores its fault code and the bad value here [code, value]; the next read (or
+   * sync) finds it and throws the op's error, as CUDA reports device-side errors.
+   */
+  readonly faultBuffer: GPUBufferLike;
+  private readonly faults = new Map<number, (value: number) => string>();
+  private nextFault = 1;
 
   constructor(readonly device: GPUDeviceLike) {
     this.uniforms = device.createBuffer({
       size: ARENA_SLOTS * SLOT_BYTES,
       usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST,
     });
+    this.faultBuffer = device.createBuffer({ size: 16, usage: STORAGE_USAGE });
+    device.queue.writeBuffer(this.faultBuffer, 0, new Uint32Array(4));
     device.addEventListener('uncapturederror', (e) => {
       if (this.errors.length < 20) this.errors.push(e.error.message);
       console.error(`webgpu: ${e.error.message}`);
@@ -274,27 +284,61 @@ export class Runtime {
     this.device.queue.writeBuffer(s.buffer, 0, words);
   }
 
-  /** Reads a storage back through a staging buffer. */
-  async read(s: WebGPUStorage): Promise<TypedArray> {
-    if (s.released) throw new BackendError('webgpu: read of a released storage');
-    const out = typedArrayFor(s.dtype, s.size);
-    if (s.size === 0) return out;
-    const bytes = s.size * 4;
+  /** A fault code for a kernel that may meet a bad index; `message(value)` is its error then. */
+  faultCode(message: (value: number) => string): number {
+    const code = this.nextFault;
+    this.nextFault = code >= 0x7fffffff ? 1 : code + 1;
+    this.faults.set(code, message);
+    return code;
+  }
+
+  /** Throws the IndexError of the first kernel that met a bad index since the last check, if any. */
+  async checkFaults(): Promise<void> {
+    if (this.faults.size === 0) return;
+    const pending = [...this.faults.keys()];
+    const words = new Uint32Array(await this.readBytes(this.faultBuffer, 8));
+    const message = words[0] ? this.faults.get(words[0]) : undefined;
+    // The kernels recorded before this check have run; later ones stay pending.
+    for (const code of pending) this.faults.delete(code);
+    if (words[0]) {
+      this.device.queue.writeBuffer(this.faultBuffer, 0, new Uint32Array(4));
+      const value = words[1] | 0;
+      throw new IndexError(
+        `${message ? message(value) : `index ${value} is out of range`} (found by the device; reported at the next read)`,
+      );
+    }
+  }
+
+  /** The first `bytes` of a buffer, through a staging buffer (submits what is recorded). */
+  private async readBytes(buffer: GPUBufferLike, bytes: number): Promise<ArrayBuffer> {
     const staging = this.device.createBuffer({
       size: bytes,
       usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST,
     });
-    this.copy(s.buffer, staging, bytes);
+    this.copy(buffer, staging, bytes);
     this.flush();
     try {
       await staging.mapAsync(MAP_READ, 0, bytes);
-      const mapped = staging.getMappedRange(0, bytes);
-      if (s.dtype === 'bool') out.set(new Uint32Array(mapped));
-      else out.set(new (s.dtype === 'int32' ? Int32Array : Float32Array)(mapped));
+      const copy = staging.getMappedRange(0, bytes).slice(0);
       staging.unmap();
+      return copy;
     } finally {
       staging.destroy();
     }
+  }
+
+  /** Reads a storage back through a staging buffer; throws a pending index fault first. */
+  async read(s: WebGPUStorage): Promise<TypedArray> {
+    if (s.released) throw new BackendError('webgpu: read of a released storage');
+    const out = typedArrayFor(s.dtype, s.size);
+    if (s.size === 0) {
+      await this.checkFaults();
+      return out;
+    }
+    const mapped = await this.readBytes(s.buffer, s.size * 4);
+    await this.checkFaults();
+    if (s.dtype === 'bool') out.set(new Uint32Array(mapped));
+    else out.set(new (s.dtype === 'int32' ? Int32Array : Float32Array)(mapped));
     return out;
   }
 }
