@@ -59,6 +59,9 @@ export type ReduceOp = 'sum' | 'prod' | 'max' | 'min';
 export type ArgReduceOp = 'argmax' | 'argmin';
 export type CumulativeOp = 'sum' | 'prod';
 
+/** The activations a fused linear kernel applies to its output. */
+export type LinearActivation = 'none' | 'relu';
+
 /** Hyper-parameters of one Adam/AdamW step (see Backend.adamStep). */
 export interface AdamHyper {
   lr: number;
@@ -164,6 +167,21 @@ export interface Backend {
     xShape: Shape,
     wShape: Shape,
     geom: ConvGeometry,
+  ): Storage | null;
+
+  /**
+   * Optional fused fully connected layer: act(x·wᵀ + bias) for x [M, K], w [N, K] and bias [N] or
+   * null, as [M, N] (float32; null for a dtype it does not handle, and the op composes a product,
+   * an addition and the activation where a backend lacks it). One call instead of three saves passes
+   * over the output and per-op work, which is what small networks pay for.
+   */
+  linear?(
+    x: Storage,
+    xShape: Shape,
+    w: Storage,
+    wShape: Shape,
+    bias: Storage | null,
+    activation: LinearActivation,
   ): Storage | null;
 
   /**

@@ -9,6 +9,7 @@ import type {
   BinaryOp,
   ConvGeometry,
   CumulativeOp,
+  LinearActivation,
   PoolWindow,
   ReduceOp,
   Storage,
@@ -449,6 +450,43 @@ export class WasmBackend implements Backend {
       const bBatch = broadcastStrides(bShape.slice(0, -2), batchShape).map((s) => s * K * N);
       broadcastLoop(batchShape, [aBatch, bBatch], (o, ia, ib) => one(o * M * N, ia, ib));
     }
+    return out;
+  }
+
+  /** act(x·wᵀ + bias): each row starts as the bias, the product accumulates onto it, ReLU in place. */
+  linear(
+    x: Storage,
+    xShape: Shape,
+    w: Storage,
+    wShape: Shape,
+    bias: Storage | null,
+    activation: LinearActivation,
+  ): Storage | null {
+    if (x.dtype !== 'float32') return null;
+    const [M, K] = xShape;
+    const N = wShape[0];
+    const out = this.out(M * N);
+    if (out.size === 0) return out;
+    if (bias) {
+      const pb = this.p(bias);
+      stridedBlocks([M, N], [0, 1], 0, (src, dst, d) =>
+        this.k.strided_gather(
+          pb + 4 * src,
+          out.ptr + 4 * dst,
+          d[0],
+          d[1],
+          d[2],
+          d[3],
+          d[4],
+          d[5],
+          d[6],
+          d[7],
+        ),
+      );
+    }
+    if (K > 0) this.parallel.gemm(this.p(x), this.p(w), out.ptr, M, N, K, 0, 1, bias ? 1 : 0);
+    else if (!bias) this.k.fill(out.ptr, out.size, 0);
+    if (activation === 'relu') this.parallel.unary(UNARY_CODE.relu!, out.ptr, out.ptr, out.size);
     return out;
   }
 

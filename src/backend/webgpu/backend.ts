@@ -10,6 +10,7 @@ import type {
   BinaryOp,
   ConvGeometry,
   CumulativeOp,
+  LinearActivation,
   PoolWindow,
   ReduceOp,
   Storage,
@@ -17,7 +18,15 @@ import type {
 } from '../backend.js';
 import type { AdapterDescription } from './device.js';
 import { conv2dBackwardInputKernel, conv2dBackwardWeightKernel, conv2dKernel } from './conv.js';
-import { binaryKernel, castKernel, fillKernel, unaryKernel, valueBits, whereKernel } from './elementwise.js';
+import {
+  biasActKernel,
+  binaryKernel,
+  castKernel,
+  fillKernel,
+  unaryKernel,
+  valueBits,
+  whereKernel,
+} from './elementwise.js';
 import type { GPUBufferLike, GPUDeviceLike } from './gpu-types.js';
 import {
   asStridedKernel,
@@ -355,6 +364,34 @@ export class WebGPUBackend implements Backend {
       out.buffer,
       outShape,
     );
+    return out;
+  }
+
+  /** act(x·wᵀ + bias): the tiled product, then the bias and the activation in one pass. */
+  linear(
+    x: Storage,
+    xShape: Shape,
+    w: Storage,
+    wShape: Shape,
+    bias: Storage | null,
+    activation: LinearActivation,
+  ): Storage {
+    checkDTypes('linear', x.dtype);
+    const outShape = [xShape[0], wShape[0]];
+    const out = this.make(x.dtype, sizeOf(outShape));
+    matmulKernel(
+      this.rt,
+      this.buf(x),
+      xShape,
+      this.buf(w),
+      wShape,
+      false,
+      true,
+      x.dtype,
+      out.buffer,
+      outShape,
+    );
+    biasActKernel(this.rt, out.buffer, bias && this.buf(bias), wShape[0], out.size, activation);
     return out;
   }
 

@@ -1,5 +1,5 @@
 import type { DType } from '../../tensor/dtype.js';
-import type { BinaryOp, UnaryOp } from '../backend.js';
+import type { BinaryOp, LinearActivation, UnaryOp } from '../backend.js';
 import { broadcastStrides } from '../js/elementwise.js';
 import type { GPUBufferLike } from './gpu-types.js';
 import type { Runtime } from './runtime.js';
@@ -234,6 +234,36 @@ ${entry()}
 }`;
   });
   rt.dispatch(p, [x, out], [n], grid1d(n));
+}
+
+/**
+ * The epilogue of a fused linear layer, in place over the product out [M, N]: out = act(out + bias)
+ * with bias [N] (or none), in one pass instead of an addition and an activation.
+ */
+export function biasActKernel(
+  rt: Runtime,
+  out: GPUBufferLike,
+  bias: GPUBufferLike | null,
+  cols: number,
+  n: number,
+  activation: LinearActivation,
+): void {
+  if (n === 0 || (!bias && activation === 'none')) return;
+  const key = `biasAct:${bias ? 'bias' : 'none'}:${activation}`;
+  const p = rt.pipeline(key, () => {
+    const binding = bias
+      ? `${bind(1, 'bias', 'f32')}${bind(2, 'out', 'f32', true)}`
+      : bind(1, 'out', 'f32', true);
+    return `${PRELUDE}${MATH}${binding}
+${entry()}
+  if (gid >= pu(0u)) { return; }
+  var v = out[gid];
+  ${bias ? 'v = v + bias[gid % pu(1u)];' : ''}
+  ${activation === 'relu' ? `v = ${UNARY_F.relu};` : ''}
+  out[gid] = v;
+}`;
+  });
+  rt.dispatch(p, bias ? [bias, out] : [out], [n, cols], grid1d(n));
 }
 
 /**

@@ -10,9 +10,10 @@ import { Tensor } from '../../tensor/tensor.js';
 import { add, binaryKernel, mul, sub } from '../../ops/arith.js';
 import { eq, where } from '../../ops/compare.js';
 import { indexSelect } from '../../ops/gather.js';
-import { mm } from '../../ops/matmul.js';
+import type { LinearActivation } from '../../ops/linear.js';
+import { linearAct } from '../../ops/linear.js';
 import { mean } from '../../ops/reduce.js';
-import { reshape, unsqueeze, squeeze } from '../../ops/shape.js';
+import { reshape, unsqueeze } from '../../ops/shape.js';
 import { rsqrt } from '../../ops/unary.js';
 import '../../ops/inplace.js';
 
@@ -43,6 +44,19 @@ function sameDtype(op: string, input: Tensor, what: string, t: Tensor): void {
 
 /** y = x·Wᵀ + b for x of shape [*, in], W [out, in], b [out]. */
 export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  return linearActivation(input, weight, bias ?? null, 'none');
+}
+
+/**
+ * linear followed by an activation, as one op on backends with a fused kernel (Sequential uses it
+ * for a Linear → ReLU pair); the same checks and results as linear then the activation.
+ */
+export function linearActivation(
+  input: Tensor,
+  weight: Tensor,
+  bias: Tensor | null,
+  activation: LinearActivation,
+): Tensor {
   const x = floatTensor('linear', 'input', input);
   const w = floatTensor('linear', 'weight', weight);
   if (w.ndim !== 2)
@@ -55,19 +69,17 @@ export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null): Ten
     );
   }
   sameDtype('linear', x, 'weight', w);
-  // mm transposes W without copying; a vector input is a batch of one.
-  let out = x.ndim === 1 ? squeeze(mm(unsqueeze(x, 0), w, false, true), 0) : mm(x, w, false, true);
-  if (bias !== undefined && bias !== null) {
-    const b = floatTensor('linear', 'bias', bias);
+  let b: Tensor | null = null;
+  if (bias !== null) {
+    b = floatTensor('linear', 'bias', bias);
     if (b.ndim !== 1 || b.shape[0] !== w.shape[0]) {
       throw new ShapeError(
         `linear: bias shape ${fmtShape(b.shape)} does not match the weight's ${fmtShape(w.shape)} (expected [${w.shape[0]}])`,
       );
     }
     sameDtype('linear', x, 'bias', b);
-    out = add(out, b);
   }
-  return out;
+  return linearAct(x, w, b, activation);
 }
 
 /** 1/(1 − p) where a uniform draw falls below 1 − p, else 0: the comparison gives floats directly. */

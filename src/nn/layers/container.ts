@@ -8,6 +8,8 @@ import { shapesEqual } from '../../tensor/shape.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { add } from '../../ops/arith.js';
 import { Module } from '../module.js';
+import { ReLU } from './activation.js';
+import { Linear } from './linear.js';
 
 function checkModule(op: string, m: unknown, name: string): Module {
   if (!(m instanceof Module)) {
@@ -91,7 +93,16 @@ export class Sequential extends Module implements Iterable<Module> {
 
   forward(input: any): any {
     let x = input;
-    for (const m of this.children()) x = m.forward(x);
+    const kids = this.children();
+    for (let i = 0; i < kids.length; i++) {
+      const m = kids[i];
+      // A Linear → ReLU pair runs as one op (a fused kernel where the backend has one). Only the
+      // library's own classes: a subclass may override forward.
+      if (m.constructor === Linear && kids[i + 1]?.constructor === ReLU) {
+        x = (m as Linear).forwardRelu(x);
+        i++;
+      } else x = m.forward(x);
+    }
     return x;
   }
 }

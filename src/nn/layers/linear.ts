@@ -6,7 +6,7 @@ import type { Generator } from '../../tensor/random.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { flatten, reshape } from '../../ops/shape.js';
 import { normalizeDim } from '../../tensor/shape.js';
-import { dropout, linear } from '../functional/layers.js';
+import { dropout, linear, linearActivation } from '../functional/layers.js';
 import { calculateFanInAndFanOut, kaimingUniform, uniform } from '../init.js';
 import { Module } from '../module.js';
 import { Parameter } from '../parameter.js';
@@ -58,6 +58,11 @@ export class Linear extends Module {
 
   forward(input: Tensor): Tensor {
     return linear(input, this.weight, this.bias);
+  }
+
+  /** This layer then ReLU as one op where the backend fuses them (Sequential's Linear → ReLU). */
+  forwardRelu(input: Tensor): Tensor {
+    return linearActivation(input, this.weight, this.bias, 'relu');
   }
 
   override extraRepr(): string {

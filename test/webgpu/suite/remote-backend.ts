@@ -173,6 +173,7 @@ export class RemoteBackend implements Backend {
     this.run('conv2dBackwardInput', a);
   conv2dBackwardWeight: NonNullable<Backend['conv2dBackwardWeight']> = (...a) =>
     this.run('conv2dBackwardWeight', a);
+  linear: NonNullable<Backend['linear']> = (...a) => this.run('linear', a);
   maxPool2d: Backend['maxPool2d'] = (...a) => this.run('maxPool2d', a);
   fill: Backend['fill'] = (...a) => this.run('fill', a);
   cast: Backend['cast'] = (...a) => this.run('cast', a);
