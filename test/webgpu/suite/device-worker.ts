@@ -96,7 +96,10 @@ export async function serveDevice(port: PortLike): Promise<void> {
     }
   };
   port.onmessage = (e) => {
-    queue = queue.then(() => handle(e.data));
+    // A request that fails outside its own error handling must not stop the ones after it.
+    queue = queue
+      .then(() => handle(e.data))
+      .catch((err: Error) => console.error(`device worker: ${err.stack}`));
   };
 }
 

@@ -65,8 +65,14 @@ export class RemoteBackend implements Backend {
     }
     Atomics.store(this.ctl, CTL.flag, 0);
     this.port.postMessage(req);
-    if (Atomics.wait(this.ctl, CTL.flag, 0, TIMEOUT_MS) === 'timed-out') {
-      throw new Error(`webgpu suite: the device worker did not answer '${req.t}' within ${TIMEOUT_MS} ms`);
+    // A loop, not one wait: the notify of the previous answer can arrive after that answer was
+    // taken (its flag seen before waiting) and wake this wait early.
+    const deadline = performance.now() + TIMEOUT_MS;
+    while (Atomics.load(this.ctl, CTL.flag) === 0) {
+      const left = deadline - performance.now();
+      if (left <= 0 || Atomics.wait(this.ctl, CTL.flag, 0, left) === 'timed-out') {
+        throw new Error(`webgpu suite: the device worker did not answer '${req.t}' within ${TIMEOUT_MS} ms`);
+      }
     }
     return Atomics.load(this.ctl, CTL.length);
   }
@@ -148,7 +154,11 @@ export class RemoteBackend implements Backend {
       this.port.postMessage({ t: 'grow', data: this.data });
     }
     const n = this.request({ t: 'read', id: s.id });
-    if (n < 0) throw new Error(`webgpu suite: the device worker could not read storage ${s.id}`);
+    if (n !== bytes) {
+      throw new Error(
+        `webgpu suite: reading storage ${s.id} (${s.dtype}, ${s.size}) gave ${n} bytes, not ${bytes}`,
+      );
+    }
     const out = typedArrayFor(s.dtype, s.size);
     new Uint8Array(out.buffer).set(new Uint8Array(this.data, 0, bytes));
     return out;
