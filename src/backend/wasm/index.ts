@@ -467,23 +467,7 @@ export class WasmBackend implements Backend {
     const N = wShape[0];
     const out = this.out(M * N);
     if (out.size === 0) return out;
-    if (bias) {
-      const pb = this.p(bias);
-      stridedBlocks([M, N], [0, 1], 0, (src, dst, d) =>
-        this.k.strided_gather(
-          pb + 4 * src,
-          out.ptr + 4 * dst,
-          d[0],
-          d[1],
-          d[2],
-          d[3],
-          d[4],
-          d[5],
-          d[6],
-          d[7],
-        ),
-      );
-    }
+    if (bias) this.gatherInto(this.p(bias), out.ptr, [M, N], [0, 1], 0);
     if (K > 0) this.parallel.gemm(this.p(x), this.p(w), out.ptr, M, N, K, 0, 1, bias ? 1 : 0);
     else if (!bias) this.k.fill(out.ptr, out.size, 0);
     if (activation === 'relu') this.parallel.unary(UNARY_CODE.relu!, out.ptr, out.ptr, out.size);
@@ -497,12 +481,21 @@ export class WasmBackend implements Backend {
       );
     }
     const out = this.out(sizeOf(shape));
-    if (out.size === 0) return out;
-    const px = this.p(x);
-    stridedBlocks(shape, strides, offset, (src, dst, d) =>
-      this.k.strided_gather(px + 4 * src, out.ptr + 4 * dst, d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]),
-    );
+    if (out.size > 0) this.gatherInto(this.p(x), out.ptr, shape, strides, offset);
     return out;
+  }
+
+  /** Writes the view (shape, strides, offset) of the float32 elements at px to outPtr. */
+  private gatherInto(
+    px: number,
+    outPtr: number,
+    shape: Shape,
+    strides: readonly number[],
+    offset: number,
+  ): void {
+    stridedBlocks(shape, strides, offset, (src, dst, d) =>
+      this.k.strided_gather(px + 4 * src, outPtr + 4 * dst, d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]),
+    );
   }
 
   asStridedScatter(
