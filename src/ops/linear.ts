@@ -5,6 +5,7 @@
  */
 import { record } from '../autograd/record.js';
 import type { LinearActivation } from '../backend/backend.js';
+import { sizeOf } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { add, binaryKernel, mul } from './arith.js';
 import { mm } from './matmul.js';
@@ -17,7 +18,8 @@ export type { LinearActivation } from '../backend/backend.js';
 /** x [*, K] (at least 1-D), w [N, K], b [N] or null → act(x·wᵀ + b) of shape [*, N]. */
 export function linearAct(x: Tensor, w: Tensor, b: Tensor | null, activation: LinearActivation): Tensor {
   const K = w.shape[1];
-  const rows = x.ndim === 2 ? x : reshape(x, [-1, K]);
+  // Explicit row count: with K = 0, -1 could not be inferred.
+  const rows = x.ndim === 2 ? x : reshape(x, [sizeOf(x.shape.slice(0, -1)), K]);
   const fused = fusedLinear(rows, w, b, activation);
   let out: Tensor;
   if (fused) out = fused;

@@ -71,6 +71,10 @@ forEachBackend('linear op (fused product, bias and activation)', (backend) => {
       [1, 0, 3],
       [1, 0, 3],
     ]);
+    // 1-D and 3-D inputs with K = 0 too (the rows cannot be inferred from K there).
+    const w0 = tensor([], { shape: [3, 0] });
+    assertClose(F.linear(tensor([]), w0, tensor([1, -2, 3])), [1, -2, 3]);
+    assert.deepEqual(F.linear(tensor([], { shape: [2, 2, 0] }), w0, tensor([1, 2, 3])).shape, [2, 2, 3]);
   });
 
   it('Sequential runs Linear → ReLU as one op, with the same numbers as the layers one by one', () => {

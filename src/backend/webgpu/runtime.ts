@@ -48,6 +48,10 @@ const SLOT_BYTES = PARAM_WORDS * 4;
 /** Dispatches per command buffer before it is submitted (the uniform arena holds one slot each). */
 const ARENA_SLOTS = 256;
 const STORAGE_USAGE = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST;
+/** The fault words read back: [code, bad value]. */
+const FAULT_BYTES = 8;
+/** Fault codes remembered between reads (each names its op, dim and shape in the error). */
+const MAX_FAULT_CODES = 4096;
 
 /**
  * Buffer sizes are rounded up to 2^k or 1.5·2^k bytes (at least 256) so that freed buffers fit the
@@ -252,14 +256,14 @@ export class Runtime {
   }
 
   /** Records a buffer copy (between kernels, in stream order). */
-  copy(src: GPUBufferLike, dst: GPUBufferLike, bytes: number): void {
+  copy(src: GPUBufferLike, dst: GPUBufferLike, bytes: number, dstOffset = 0): void {
     if (bytes === 0) return;
     const enc = this.encoderNow();
     if (this.pass) {
       this.pass.end();
       this.pass = null;
     }
-    enc.copyBufferToBuffer(src, 0, dst, 0, bytes);
+    enc.copyBufferToBuffer(src, 0, dst, dstOffset, bytes);
   }
 
   /** Submits everything recorded so far. */
@@ -288,6 +292,8 @@ export class Runtime {
   faultCode(message: (value: number) => string): number {
     const code = this.nextFault;
     this.nextFault = code >= 0x7fffffff ? 1 : code + 1;
+    // Bounded for loops that never read: the oldest codes then fall back to a generic message.
+    if (this.faults.size >= MAX_FAULT_CODES) this.faults.delete(this.faults.keys().next().value!);
     this.faults.set(code, message);
     return code;
   }
@@ -296,49 +302,70 @@ export class Runtime {
   async checkFaults(): Promise<void> {
     if (this.faults.size === 0) return;
     const pending = [...this.faults.keys()];
-    const words = new Uint32Array(await this.readBytes(this.faultBuffer, 8));
-    const message = words[0] ? this.faults.get(words[0]) : undefined;
-    // The kernels recorded before this check have run; later ones stay pending.
-    for (const code of pending) this.faults.delete(code);
-    if (words[0]) {
-      this.device.queue.writeBuffer(this.faultBuffer, 0, new Uint32Array(4));
-      const value = words[1] | 0;
-      throw new IndexError(
-        `${message ? message(value) : `index ${value} is out of range`} (found by the device; reported at the next read)`,
-      );
-    }
+    const [words] = await this.readBytes([[this.faultBuffer, FAULT_BYTES]]);
+    this.takeFault(words, pending);
   }
 
-  /** The first `bytes` of a buffer, through a staging buffer (submits what is recorded). */
-  private async readBytes(buffer: GPUBufferLike, bytes: number): Promise<ArrayBuffer> {
+  /**
+   * Clears the codes of the kernels recorded before a check (they have run; later ones stay pending)
+   * and throws the fault the device recorded, if any, resetting it.
+   */
+  private takeFault(bytes: ArrayBuffer, pending: readonly number[]): void {
+    const [code, bits] = new Uint32Array(bytes);
+    const message = code ? this.faults.get(code) : undefined;
+    for (const c of pending) this.faults.delete(c);
+    if (!code) return;
+    this.device.queue.writeBuffer(this.faultBuffer, 0, new Uint32Array(4));
+    const value = bits | 0;
+    throw new IndexError(
+      `${message ? message(value) : `index ${value} is out of range`} (found by the device; reported at the next read)`,
+    );
+  }
+
+  /**
+   * The first bytes of each buffer, through one staging buffer and one mapping (submits what is
+   * recorded). Sizes are multiples of 4.
+   */
+  private async readBytes(parts: readonly (readonly [GPUBufferLike, number])[]): Promise<ArrayBuffer[]> {
+    const total = parts.reduce((n, [, bytes]) => n + bytes, 0);
     const staging = this.device.createBuffer({
-      size: bytes,
+      size: total,
       usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST,
     });
-    this.copy(buffer, staging, bytes);
+    let at = 0;
+    for (const [buffer, bytes] of parts) {
+      this.copy(buffer, staging, bytes, at);
+      at += bytes;
+    }
     this.flush();
     try {
-      await staging.mapAsync(MAP_READ, 0, bytes);
-      const copy = staging.getMappedRange(0, bytes).slice(0);
+      await staging.mapAsync(MAP_READ, 0, total);
+      const mapped = staging.getMappedRange(0, total);
+      at = 0;
+      const out = parts.map(([, bytes]) => mapped.slice(at, (at += bytes)));
       staging.unmap();
-      return copy;
+      return out;
     } finally {
       staging.destroy();
     }
   }
 
-  /** Reads a storage back through a staging buffer; throws a pending index fault first. */
+  /**
+   * Reads a storage back through a staging buffer. A pending index fault is read in the same
+   * mapping and thrown instead.
+   */
   async read(s: WebGPUStorage): Promise<TypedArray> {
     if (s.released) throw new BackendError('webgpu: read of a released storage');
     const out = typedArrayFor(s.dtype, s.size);
-    if (s.size === 0) {
-      await this.checkFaults();
-      return out;
-    }
-    const mapped = await this.readBytes(s.buffer, s.size * 4);
-    await this.checkFaults();
-    if (s.dtype === 'bool') out.set(new Uint32Array(mapped));
-    else out.set(new (s.dtype === 'int32' ? Int32Array : Float32Array)(mapped));
+    const pending = [...this.faults.keys()];
+    const parts: [GPUBufferLike, number][] = s.size > 0 ? [[s.buffer, s.size * 4]] : [];
+    if (pending.length) parts.push([this.faultBuffer, FAULT_BYTES]);
+    if (parts.length === 0) return out;
+    const got = await this.readBytes(parts);
+    if (pending.length) this.takeFault(got[got.length - 1], pending);
+    if (s.size === 0) return out;
+    if (s.dtype === 'bool') out.set(new Uint32Array(got[0]));
+    else out.set(new (s.dtype === 'int32' ? Int32Array : Float32Array)(got[0]));
     return out;
   }
 }

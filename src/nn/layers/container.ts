@@ -97,14 +97,20 @@ export class Sequential extends Module implements Iterable<Module> {
     for (let i = 0; i < kids.length; i++) {
       const m = kids[i];
       // A Linear → ReLU pair runs as one op (a fused kernel where the backend has one). Only the
-      // library's own classes: a subclass may override forward.
-      if (m.constructor === Linear && kids[i + 1]?.constructor === ReLU) {
+      // library's own classes with their own forward: a subclass or an instance may replace it.
+      if (plain(m, Linear) && plain(kids[i + 1], ReLU)) {
         x = (m as Linear).forwardRelu(x);
         i++;
       } else x = m.forward(x);
     }
     return x;
   }
+}
+
+/** Whether m is an instance of exactly cls whose forward is cls's own (not replaced). */
+function plain(m: Module | undefined, cls: typeof Linear | typeof ReLU): boolean {
+  const proto = cls.prototype as Module;
+  return m !== undefined && Object.getPrototypeOf(m) === proto && m.forward === proto.forward;
 }
 
 /**

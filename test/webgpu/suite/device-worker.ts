@@ -2,7 +2,7 @@
  * The device worker of the shared suite on WebGPU: owns the real WebGPU backend, runs the kernel
  * calls the suite worker sends (see remote-backend.ts) and writes each answer into shared memory,
  * waking the suite worker. Reads await the device, which is why this is a worker of its own.
- * Started by suite.html; nothing happens when Node's test runner imports this file.
+ * Started by suite-page.ts; nothing happens when Node's test runner imports this file.
  */
 import type { Storage } from '../../../src/backend/backend.js';
 import type { WebGPUBackend } from '../../../src/backend/webgpu/index.js';
@@ -22,23 +22,31 @@ export async function serveDevice(port: PortLike): Promise<void> {
   let ctl: Int32Array | null = null;
   let data: SharedArrayBuffer | null = null;
 
-  const answer = (bytes: Uint8Array | null, length = bytes?.length ?? -1) => {
-    if (bytes) {
-      if (bytes.length > data!.byteLength) throw new Error('answer larger than the data block');
-      new Uint8Array(data!).set(bytes);
-    }
+  const answer = (bytes: Uint8Array, length = bytes.length) => {
+    if (bytes.length > data!.byteLength) throw new Error('answer larger than the data block');
+    new Uint8Array(data!).set(bytes);
     Atomics.store(ctl!, CTL.length, length);
     Atomics.store(ctl!, CTL.flag, 1);
     Atomics.notify(ctl!, CTL.flag);
   };
   const json = (a: Answer) => answer(new TextEncoder().encode(JSON.stringify(a)));
+  // Ids per storage: a kernel may hand back a storage that already has an id.
+  const refs = new Map<Storage, number>();
+  const keep = (id: number, st: Storage) => {
+    storages.set(id, st);
+    refs.set(st, (refs.get(st) ?? 0) + 1);
+  };
   const describe = (s: unknown): unknown => {
     if (Array.isArray(s)) return s.map(describe);
     if (!s || typeof s !== 'object' || !('dtype' in s)) return s ?? null;
     const st = s as Storage;
     const id = nextId--;
-    storages.set(id, st);
+    keep(id, st);
     return { id, dtype: st.dtype, size: st.size };
+  };
+  const failure = (e: unknown): Answer => {
+    const err = e as Error;
+    return { ok: false, error: { name: err.name, message: err.message, stack: err.stack } };
   };
   const storage = (id: number) => {
     const s = storages.get(id);
@@ -60,25 +68,47 @@ export async function serveDevice(port: PortLike): Promise<void> {
         data = req.data;
         return;
       case 'upload':
-        storages.set(req.id, gpu.upload(req.values as Float32Array));
+        keep(req.id, gpu.upload(req.values as Float32Array));
         return;
       case 'free':
-        // Dropping the reference is enough: the backend frees buffers of collected storages.
-        for (const id of req.ids) storages.delete(id);
+        // The suite worker collected these: release their buffers now (this worker allocates too
+        // little for its own collector to run often) once no other id holds the storage.
+        for (const id of req.ids) {
+          const st = storages.get(id);
+          storages.delete(id);
+          if (!st) continue;
+          const n = refs.get(st)! - 1;
+          if (n > 0) refs.set(st, n);
+          else {
+            refs.delete(st);
+            gpu.release(st);
+          }
+        }
         return;
       case 'read': {
+        let values: Awaited<ReturnType<WebGPUBackend['read']>>;
         try {
-          const values = await gpu.read(storage(req.id));
-          answer(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
-        } catch {
-          answer(null);
+          values = await gpu.read(storage(req.id));
+        } catch (e) {
+          // A negative length says the answer is an error (JSON) rather than the bytes.
+          const text = new TextEncoder().encode(JSON.stringify(failure(e)));
+          answer(text, -text.length);
+          return;
         }
+        answer(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
         return;
       }
       case 'stats': {
-        await gpu.sync();
-        const m = gpu.memoryStats();
-        json({ ok: true, value: { errors: [...gpu.errors], live: m.liveBuffers, pooled: m.pooledBuffers } });
+        try {
+          await gpu.sync();
+          const m = gpu.memoryStats();
+          json({
+            ok: true,
+            value: { errors: [...gpu.errors], live: m.liveBuffers, pooled: m.pooledBuffers },
+          });
+        } catch (e) {
+          json(failure(e));
+        }
         return;
       }
       case 'call':
@@ -90,8 +120,7 @@ export async function serveDevice(port: PortLike): Promise<void> {
           if (req.method === 'gather' || req.method === 'scatterAdd') await gpu.sync();
           json({ ok: true, value: describe(out) });
         } catch (e) {
-          const err = e as Error;
-          json({ ok: false, error: { name: err.name, message: err.message, stack: err.stack } });
+          json(failure(e));
         }
     }
   };

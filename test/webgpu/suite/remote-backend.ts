@@ -78,7 +78,11 @@ export class RemoteBackend implements Backend {
   }
 
   private json(req: Request): unknown {
-    const n = this.request(req);
+    return this.decode(this.request(req));
+  }
+
+  /** The JSON answer of n bytes in the data block: its value, or its error thrown. */
+  private decode(n: number): unknown {
     const answer = JSON.parse(new TextDecoder().decode(new Uint8Array(this.data, 0, n).slice())) as Answer;
     if (!answer.ok) throw rebuild(answer.error);
     return answer.value;
@@ -154,6 +158,8 @@ export class RemoteBackend implements Backend {
       this.port.postMessage({ t: 'grow', data: this.data });
     }
     const n = this.request({ t: 'read', id: s.id });
+    // A negative length: the read failed, and the answer is its error.
+    if (n < 0) this.decode(-n);
     if (n !== bytes) {
       throw new Error(
         `webgpu suite: reading storage ${s.id} (${s.dtype}, ${s.size}) gave ${n} bytes, not ${bytes}`,

@@ -72,10 +72,6 @@ export const after = (fn: Hook) => void current.after.push(fn);
 export const beforeEach = (fn: Hook) => void current.beforeEach.push(fn);
 export const afterEach = (fn: Hook) => void current.afterEach.push(fn);
 
-class SkipSignal {
-  constructor(readonly reason: string) {}
-}
-
 export interface TestContext {
   name: string;
   diagnostic(message: string): void;
@@ -119,24 +115,32 @@ async function runCase(c: Case, path: string, hooks: Suite[], out: CaseResult[])
   }
   const t0 = performance.now();
   const sub: CaseResult[] = [];
+  let skipped: string | undefined;
   const ctx: TestContext = {
     name: c.name,
     diagnostic: () => undefined,
-    skip: (reason = '') => {
-      throw new SkipSignal(reason);
-    },
+    // As in Node, the body goes on; the test is reported as skipped.
+    skip: (reason = '') => void (skipped = reason),
     test: (n, fn) => runCase({ name: n, fn, skip: false }, name, [], sub),
     mock,
   };
+  let error: unknown = null;
   try {
     for (const s of hooks) for (const h of s.beforeEach) await h();
     await c.fn(ctx);
-    for (const s of [...hooks].reverse()) for (const h of s.afterEach) await h();
-    out.push({ name, ok: true, ms: performance.now() - t0 });
   } catch (e) {
-    if (e instanceof SkipSignal) out.push({ name, ok: true, skipped: e.reason, ms: 0 });
-    else out.push({ name, ok: false, error: message(e), ms: performance.now() - t0 });
+    error = e;
+  } finally {
+    // afterEach hooks run after a failure too, so that one failure leaves no state behind.
+    try {
+      for (const s of [...hooks].reverse()) for (const h of s.afterEach) await h();
+    } catch (e) {
+      error ??= e;
+    }
   }
+  const ms = performance.now() - t0;
+  if (error !== null) out.push({ name, ok: false, error: message(error), ms });
+  else out.push(skipped === undefined ? { name, ok: true, ms } : { name, ok: true, skipped, ms });
   out.push(...sub);
 }
 

@@ -1,7 +1,7 @@
 /**
  * The suite worker: runs the library's shared test files (the ones Node runs on 'js' and 'wasm')
  * with 'webgpu' as the backend, through RemoteBackend, and posts each file's results to the page.
- * Started by page.ts; nothing happens when Node's test runner imports this file.
+ * Started by suite-page.ts; nothing happens when Node's test runner imports this file.
  */
 import { registerBackend, setBackend } from '../../../src/backend/backend.js';
 import { RemoteBackend } from './remote-backend.js';
