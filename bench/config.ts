@@ -70,7 +70,8 @@ function settings(quick: boolean): Pick<BenchOptions, 'gemm' | 'mlp' | 'small' |
   return {
     gemm: { sizes: [128, 512, 1024], cases, minTime: 0.4 },
     mlp: { sizes: [784, 256, 128, 10], batch: 128, warmup: 5, steps: 40, maxTime: 8 },
-    small: { sizes: [4, 128, 128, 2], batch: 32, warmup: 50, steps: 500, maxTime: 5 },
+    // Steps of ≈1 ms: enough of them to pass the first collections and average the machine's noise.
+    small: { sizes: [4, 128, 128, 2], batch: 32, warmup: 300, steps: 4000, maxTime: 6 },
     cnn: { ...CNN, warmup: 2, steps: 20, maxTime: 10 },
     // The check: 10,000 steps, RSS against the first epoch of Fashion-MNIST at batch 128.
     memLoop: { steps: 10000, epochSteps: 469, maxTime: 120 },

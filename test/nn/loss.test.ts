@@ -155,6 +155,36 @@ forEachBackend('loss gradients (gradcheck, float64)', () => {
 });
 
 forEachBackend('loss behaviour and errors', () => {
+  it('gives the same loss and gradients whether or not a target is ignored (two code paths)', () => {
+    // Valid targets only take a path without the ignore masks; one ignored row takes the general one.
+    const rows = [
+      [0.2, -1.3, 0.7],
+      [1.1, 0.4, -0.6],
+      [-0.3, 0.9, 0.5],
+    ];
+    for (const labelSmoothing of [0, 0.2]) {
+      const x1 = tensor(rows, { dtype: 'float64', requiresGrad: true });
+      const l1 = F.crossEntropy(x1, tensor([2, 0, 1], { dtype: 'int32' }), {
+        labelSmoothing,
+        reduction: 'sum',
+      });
+      l1.backward();
+      const x2 = tensor([...rows, [5, -5, 0]], { dtype: 'float64', requiresGrad: true });
+      const l2 = F.crossEntropy(x2, tensor([2, 0, 1, -100], { dtype: 'int32' }), {
+        labelSmoothing,
+        reduction: 'sum',
+      });
+      l2.backward();
+      assertClose(l1, l2);
+      assertClose(x1.grad!, x2.grad!.narrow(0, 0, 3));
+      const mean1 = F.crossEntropy(x1.detach(), tensor([2, 0, 1], { dtype: 'int32' }), { labelSmoothing });
+      const mean2 = F.crossEntropy(x2.detach(), tensor([2, 0, 1, -100], { dtype: 'int32' }), {
+        labelSmoothing,
+      });
+      assertClose(mean1, mean2);
+    }
+  });
+
   it('is stable for large logits and clamps BCE logs at -100', () => {
     const z = tensor([1000, -1000], { dtype: 'float64' });
     const t = tensor([0, 1], { dtype: 'float64' });

@@ -80,13 +80,33 @@ function classView(weight: Tensor, input: Tensor, s: Setup): Tensor {
 interface Picked {
   /** −w[t]·input[t] per target entry, 0 where ignored. */
   loss: Tensor;
-  /** w[t] (or 1) per target entry, 0 where ignored: the mean's denominator terms. */
-  weights: Tensor;
-  ignored: Tensor;
+  /** w[t] (or 1) per target entry, 0 where ignored: the mean's denominator terms; null: all 1. */
+  weights: Tensor | null;
+  /** Which entries are ignored; null: none. */
+  ignored: Tensor | null;
+}
+
+/**
+ * Whether every target is a class index in range and none is ignoreIndex, read on the host where
+ * the backend reads synchronously: then the masks of ignored entries are not needed (fewer ops per
+ * step, the same numbers). Other targets take the general path, which also reports bad indices.
+ */
+function plainTargets(target: Tensor, s: Setup): boolean {
+  if (!target.storage.backend.canReadSync || target.numel() > 1 << 16) return false;
+  const t = target.storage.backend.readSync(target.storage);
+  for (let i = 0; i < t.length; i++) {
+    const v = t[i];
+    if (v < 0 || v >= s.numClasses || v === s.ignoreIndex) return false;
+  }
+  return true;
 }
 
 /** Picks the target classes' log-probabilities; out-of-range indices are reported by the gather kernel. */
 function pick(op: string, logp: Tensor, target: Tensor, s: Setup): Picked {
+  if (!s.weight && plainTargets(target, s)) {
+    const picked = squeeze(gather(logp, s.classDim, unsqueeze(target, s.classDim)), s.classDim);
+    return { loss: neg(picked), weights: null, ignored: null };
+  }
   const ignored = eq(target, s.ignoreIndex);
   // Ignored entries read class 0 (then masked); other negative indices become C, which is out of range.
   const idx = where(ignored, 0, where(lt(target, 0), s.numClasses, target));
@@ -119,7 +139,7 @@ function nllFromLogProbs(op: string, logp: Tensor, target: Tensor, s: Setup): [T
   if (s.reduction === 'none') return [p.loss, p];
   if (s.reduction === 'sum') return [sum(p.loss), p];
   // PyTorch's weighted mean: Σ w[tᵢ]·lᵢ / Σ w[tᵢ] over the entries that are not ignored.
-  return [div(sum(p.loss), sum(p.weights)), p];
+  return [div(sum(p.loss), p.weights ? sum(p.weights) : p.loss.numel()), p];
 }
 
 /**
@@ -154,12 +174,14 @@ export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOp
   const [nll, p] = nllFromLogProbs(op, logp, target, s);
   if (eps === 0) return nll;
   const weighted = s.weight ? mul(logp, classView(s.weight, x, s)) : logp;
-  const smooth = where(p.ignored, 0, neg(sum(weighted, s.classDim)));
+  const smoothAll = neg(sum(weighted, s.classDim));
+  const smooth = p.ignored ? where(p.ignored, 0, smoothAll) : smoothAll;
   let ret: Tensor;
   if (s.reduction === 'none') ret = smooth;
   else if (s.reduction === 'sum') ret = sum(smooth);
-  else if (s.weight) ret = div(sum(smooth), sum(p.weights));
-  else ret = div(sum(smooth), sum(logicalNot(p.ignored).to(smooth.dtype)));
+  else if (p.weights) ret = div(sum(smooth), sum(p.weights));
+  else if (p.ignored) ret = div(sum(smooth), sum(logicalNot(p.ignored).to(smooth.dtype)));
+  else ret = div(sum(smooth), smooth.numel());
   return add(mul(nll, 1 - eps), mul(ret, eps / s.numClasses));
 }
 
