@@ -13,9 +13,8 @@
  * settings (test/webgpu/bench.js) and writes their rows instead.
  */
 import { existsSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import { join, normalize, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 
@@ -34,18 +33,9 @@ if (!existsSync(join(root, 'test/webgpu/page.js'))) {
   process.exit(1);
 }
 
-const server = createServer(async (req, res) => {
-  const path = normalize(new URL(req.url ?? '/', 'http://localhost').pathname);
-  if (path === '/') return res.writeHead(200, { 'Content-Type': 'text/html' }).end('<!doctype html>');
-  let body;
-  try {
-    body = await readFile(join(root, path));
-  } catch {
-    return res.writeHead(404).end();
-  }
-  res.writeHead(200, { 'Content-Type': 'text/javascript' }).end(body);
-});
-await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+// The tests' static server, from the compiled tree (cross-origin isolated; a blank page at '/').
+const { serveStatic } = await import(pathToFileURL(join(root, 'test/serve.js')).href);
+const server = await serveStatic(root);
 const browser = await chromium.launch({
   executablePath: values.chromium,
   args: ['--no-sandbox', '--enable-unsafe-webgpu', '--enable-unsafe-swiftshader'],

@@ -7,11 +7,11 @@ import { record } from '../autograd/record.js';
 import type { LinearActivation } from '../backend/backend.js';
 import { sizeOf } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { add, binaryKernel, mul } from './arith.js';
+import { add } from './arith.js';
 import { mm } from './matmul.js';
 import { sum } from './reduce.js';
 import { reshape } from './shape.js';
-import { relu } from './unary.js';
+import { relu, reluBackward } from './unary.js';
 
 export type { LinearActivation } from '../backend/backend.js';
 
@@ -45,8 +45,7 @@ function fusedLinear(x: Tensor, w: Tensor, b: Tensor | null, activation: LinearA
     inputs,
     y,
     (g) => {
-      // ReLU passes the gradient where its output is positive (a mask, not differentiated again).
-      const gz = activation === 'relu' ? mul(g, binaryKernel('gt', y, 0, y.dtype, y.dtype)[2]) : g;
+      const gz = activation === 'relu' ? reluBackward(g, y) : g;
       return [
         x.requiresGrad ? mm(gz, w) : null,
         w.requiresGrad ? mm(gz, x, true, false) : null,

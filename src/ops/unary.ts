@@ -38,7 +38,11 @@ export const sin = unary('sin', true, (g, x) => mul(g, cos(x)));
 export const cos = unary('cos', true, (g, x) => neg(mul(g, sin(x))));
 export const tanh = unary('tanh', true, (g, _x, out) => mul(g, sub(1, mul(out, out))));
 export const sigmoid = unary('sigmoid', true, (g, _x, out) => mul(g, mul(out, sub(1, out))));
-export const relu = unary('relu', false, (g, x) => mul(g, binaryKernel('gt', x, 0, x.dtype, x.dtype)[2]));
+/** ReLU's backward: g where x > 0, else 0 (x may be the input or the output: same sign). */
+export function reluBackward(g: Tensor, x: Tensor): Tensor {
+  return mul(g, binaryKernel('gt', x, 0, x.dtype, x.dtype)[2]);
+}
+export const relu = unary('relu', false, reluBackward);
 export const erf = unary('erf', true, (g, x) => mul(g, mul(exp(neg(mul(x, x))), 2 / SQRT_PI)));
 export const floor = unary('floor', false, null);
 export const ceil = unary('ceil', false, null);

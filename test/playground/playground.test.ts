@@ -5,8 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -16,6 +14,7 @@ import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { autograd, nn, tensor } from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
+import { serveStatic } from '../serve.js';
 
 // build/test/playground/ -> repository root
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -57,31 +56,12 @@ interface Snapshot {
   errors: string[];
 }
 
-/** A static server for the built page, with the headers that make it cross-origin isolated. */
-function serve(dir: string): Promise<Server> {
-  const server = createServer(async (req, res) => {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    try {
-      const body = await readFile(join(dir, path === '/' ? 'index.html' : path));
-      res.writeHead(200, {
-        'Content-Type': path.endsWith('.js') ? 'text/javascript' : 'text/html; charset=utf-8',
-        'Cross-Origin-Opener-Policy': 'same-origin',
-        'Cross-Origin-Embedder-Policy': 'require-corp',
-      });
-      res.end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok(server)));
-}
-
 let server: Server;
 let browser: Browser;
 let base: string;
 
 before(async () => {
-  server = await serve(site);
+  server = await serveStatic(site, { index: 'index.html' });
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   mkdirSync(artifacts, { recursive: true });

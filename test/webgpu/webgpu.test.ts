@@ -6,8 +6,7 @@
  * `webgpu` package (Dawn) can provide an adapter; where it finds none that one check is skipped.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -17,8 +16,8 @@ import { chromium } from 'playwright-core';
 import type { Browser } from 'playwright-core';
 import { probeWebGPU } from '../../src/backend/webgpu/index.js';
 import { setBackend, tensor } from '../../src/index.js';
+import { serveStatic } from '../serve.js';
 import type { SuiteReport } from './page.js';
-import { serveRepository } from './suite/serve.js';
 import type { SharedReport } from './suite/suite-page.js';
 
 // <repo>/build/test/webgpu/ -> <repo>: the server serves the compiled tree and the fixtures.
@@ -43,7 +42,7 @@ describe('webgpu backend', () => {
       existsSync(CHROMIUM),
       `Chromium is needed for the WebGPU tests: none at ${CHROMIUM} (set CHROMIUM_PATH)`,
     );
-    server = await serveRepository(root);
+    server = await serveStatic(root, { nodeShims: true });
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
   });

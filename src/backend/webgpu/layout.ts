@@ -133,7 +133,7 @@ function faultCode(word: number): string {
 }
 
 const FAULT_BINDING = (binding: number) =>
-  `@group(0) @binding(${binding}) var<storage, read_write> fault: array<atomic<u32>, 4>;\n`;
+  `@group(0) @binding(${binding}) var<storage, read_write> fault: array<atomic<u32>, 2>;\n`;
 
 /** The IndexError text of a bad index, as the reference backend words it. */
 const badIndex = (op: string, axis: number, shape: readonly number[]) => (v: number) =>

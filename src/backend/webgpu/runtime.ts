@@ -106,8 +106,8 @@ export class Runtime {
       size: ARENA_SLOTS * SLOT_BYTES,
       usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST,
     });
-    this.faultBuffer = device.createBuffer({ size: 16, usage: STORAGE_USAGE });
-    device.queue.writeBuffer(this.faultBuffer, 0, new Uint32Array(4));
+    // New buffers are zero: no fault.
+    this.faultBuffer = device.createBuffer({ size: FAULT_BYTES, usage: STORAGE_USAGE });
     device.addEventListener('uncapturederror', (e) => {
       if (this.errors.length < 20) this.errors.push(e.error.message);
       console.error(`webgpu: ${e.error.message}`);
@@ -315,7 +315,7 @@ export class Runtime {
     const message = code ? this.faults.get(code) : undefined;
     for (const c of pending) this.faults.delete(c);
     if (!code) return;
-    this.device.queue.writeBuffer(this.faultBuffer, 0, new Uint32Array(4));
+    this.device.queue.writeBuffer(this.faultBuffer, 0, new Uint32Array(FAULT_BYTES / 4));
     const value = bits | 0;
     throw new IndexError(
       `${message ? message(value) : `index ${value} is out of range`} (found by the device; reported at the next read)`,

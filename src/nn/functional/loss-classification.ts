@@ -4,7 +4,7 @@ import { DTypeError, IndexError, ShapeError, fmtShape } from '../../tensor/error
 import { shapesEqual } from '../../tensor/shape.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { add, div, mul, neg } from '../../ops/arith.js';
-import { eq, logicalNot, lt, where } from '../../ops/compare.js';
+import { eq, lt, where } from '../../ops/compare.js';
 import { gather, indexSelect } from '../../ops/gather.js';
 import { sum } from '../../ops/reduce.js';
 import { reshape, squeeze, unsqueeze } from '../../ops/shape.js';
@@ -80,10 +80,10 @@ function classView(weight: Tensor, input: Tensor, s: Setup): Tensor {
 interface Picked {
   /** −w[t]·input[t] per target entry, 0 where ignored. */
   loss: Tensor;
-  /** w[t] (or 1) per target entry, 0 where ignored: the mean's denominator terms; null: all 1. */
-  weights: Tensor | null;
   /** Which entries are ignored; null: none. */
   ignored: Tensor | null;
+  /** The mean's denominator, Σ w[t] (or the count) over the entries not ignored; 0 for other reductions. */
+  total: Tensor | number;
 }
 
 /**
@@ -105,7 +105,7 @@ function plainTargets(target: Tensor, s: Setup): boolean {
 function pick(op: string, logp: Tensor, target: Tensor, s: Setup): Picked {
   if (!s.weight && plainTargets(target, s)) {
     const picked = squeeze(gather(logp, s.classDim, unsqueeze(target, s.classDim)), s.classDim);
-    return { loss: neg(picked), weights: null, ignored: null };
+    return { loss: neg(picked), ignored: null, total: picked.numel() };
   }
   const ignored = eq(target, s.ignoreIndex);
   // Ignored entries read class 0 (then masked); other negative indices become C, which is out of range.
@@ -122,8 +122,8 @@ function pick(op: string, logp: Tensor, target: Tensor, s: Setup): Picked {
   }
   const wt = s.weight ? reshape(indexSelect(s.weight, 0, reshape(idx, [idx.numel()])), target.shape) : null;
   const loss = where(ignored, 0, neg(wt ? mul(picked, wt) : picked));
-  const weights = where(ignored, 0, wt ?? 1).to(loss.dtype);
-  return { loss, weights, ignored };
+  const total = s.reduction === 'mean' ? sum(where(ignored, 0, wt ?? 1).to(loss.dtype)) : 0;
+  return { loss, ignored, total };
 }
 
 function checkIndexDtype(op: string, target: Tensor): void {
@@ -139,7 +139,7 @@ function nllFromLogProbs(op: string, logp: Tensor, target: Tensor, s: Setup): [T
   if (s.reduction === 'none') return [p.loss, p];
   if (s.reduction === 'sum') return [sum(p.loss), p];
   // PyTorch's weighted mean: Σ w[tᵢ]·lᵢ / Σ w[tᵢ] over the entries that are not ignored.
-  return [div(sum(p.loss), p.weights ? sum(p.weights) : p.loss.numel()), p];
+  return [div(sum(p.loss), p.total), p];
 }
 
 /**
@@ -179,9 +179,7 @@ export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOp
   let ret: Tensor;
   if (s.reduction === 'none') ret = smooth;
   else if (s.reduction === 'sum') ret = sum(smooth);
-  else if (p.weights) ret = div(sum(smooth), sum(p.weights));
-  else if (p.ignored) ret = div(sum(smooth), sum(logicalNot(p.ignored).to(smooth.dtype)));
-  else ret = div(sum(smooth), smooth.numel());
+  else ret = div(sum(smooth), p.total);
   return add(mul(nll, 1 - eps), mul(ret, eps / s.numClasses));
 }
 
