@@ -129,18 +129,56 @@ export function convModule() {
       (then ${vectorAdd})
       (else ${cols('(f32.store (local.get $q) (f32.add (f32.load (local.get $q)) (f32.load (local.get $p))))')}))`;
   // Both take (img, mat, ...): im2col reads img and writes mat, col2im adds mat into img.
-  return [nest('im2col', gatherRow, gatherPad), nest('col2im', scatterRow, ''), convImages()].join('\n');
+  return [nest('im2col', gatherRow, gatherPad), nest('col2im', scatterRow, ''), biasAct(), convImages()].join(
+    '\n',
+  );
 }
 
 /**
  * Word offsets in the parameter block of conv_images; a and b are the operands (forward: x, w; input
  * gradient: ∂y, w; weight gradient: x, ∂y), the result c is an argument (each thread's own ∂w).
  */
-export const CONV_PARAMS = ['a', 'b', 'C', 'H', 'W', 'O', ...WINDOW, 'OH', 'OW', 'G'];
+export const CONV_PARAMS = ['a', 'b', 'C', 'H', 'W', 'O', ...WINDOW, 'OH', 'OW', 'G', 'bias', 'act'];
+/** Bits of the forward pass's `act` word: add `bias` ([O] floats) per output channel, then ReLU. */
+export const CONV_ACT = { bias: 1, relu: 2 };
+
+/**
+ * rows × cols floats at c (row stride cols), in place: + bias[r] where `bias` is set (act bit 1), then
+ * max(·, 0) where ReLU is (bit 2; max keeps NaN, as torch.relu). One pass over an image's output while
+ * it is still in cache, instead of two more passes over the whole batch.
+ */
+function biasAct() {
+  const value = (load) => `
+    ${set('v', `(f32x4.add ${load} ${get('bv')})`)}
+    (if ${get('relu')} (then ${set('v', `(f32x4.max ${get('v')} (v128.const f32x4 0 0 0 0))`)}))`;
+  return `
+  (func $bias_act (export "bias_act") (param $c i32) (param $bias i32) (param $rows i32) (param $cols i32) (param $act i32)
+    ${locals('i32', 'r', 'j', 'p', 'n4', 'relu')}
+    ${locals('v128', 'bv', 'v')}
+    ${set('relu', `(i32.and ${get('act')} (i32.const ${CONV_ACT.relu}))`)}
+    ${set('n4', `(i32.and ${get('cols')} (i32.const -4))`)}
+    ${set('p', get('c'))}
+    ${forLoop(
+      'r',
+      i32(0),
+      get('rows'),
+      i32(1),
+      `${set('bv', `(select (f32x4.splat (f32.load ${at('bias', get('r'))})) (v128.const f32x4 0 0 0 0) (i32.and ${get('act')} (i32.const ${CONV_ACT.bias})))`)}
+      ${forLoop('j', i32(0), get('n4'), i32(4), `${value(`(v128.load ${get('p')})`)} (v128.store ${get('p')} ${get('v')}) ${step('p', 16)}`)}
+      ${forLoop(
+        'j',
+        get('n4'),
+        get('cols'),
+        i32(1),
+        `${value(`(f32x4.splat (f32.load ${get('p')}))`)} (f32.store ${get('p')} (f32x4.extract_lane 0 ${get('v')})) ${step('p', 4)}`,
+      )}`,
+    )})`;
+}
 
 /**
  * conv_images(kind, prm, n0, n1, cols, scratch, c): one of the three convolution passes over images
- * n0..n1, so that a worker thread can take a range of images in one job. kind 0: y = w·im2col(x);
+ * n0..n1, so that a worker thread can take a range of images in one job. kind 0: y = w·im2col(x),
+ * then the bias and ReLU of `act` (CONV_ACT);
  * 1: ∂x = col2im(wᵀ·∂y), each image's ∂x zeroed first; 2: ∂w += ∂y·im2col(x)ᵀ (c is zeroed first:
  * each thread sums its images into its own ∂w). cols holds cg·KH·KW × OH·OW floats; scratch is the
  * GEMM's.
@@ -185,6 +223,8 @@ function convImages() {
           (if (i32.eqz ${get('kind')}) (then
             ${im2col(ptr('a', inAt))}
             ${gemm(wAt('b'), get('cols'), ptr('c', outAt), get('og'), get('P'), get('K'), 0, 0, 0)}
+            (if ${get('act')} (then
+              (call $bias_act ${ptr('c', outAt)} ${ptr('bias', mul(get('g'), get('og')))} ${get('og')} ${get('P')} ${get('act')})))
             (br $pass)))
           (if (i32.eq ${get('kind')} (i32.const 1)) (then
             ${gemm(wAt('b'), ptr('a', outAt), get('cols'), get('K'), get('P'), get('og'), 1, 0, 0)}

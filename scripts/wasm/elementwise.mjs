@@ -22,6 +22,13 @@ const BINARY = [
     ['gt', 'gt'],
     ['ge', 'ge'],
   ].map(([name, cmp]) => [name, `CMP f32x4.${cmp}`, `CMP f32.${cmp}`]),
+  // ReLU's backward (not a tensor op): a where b > 0, else 0 (PyTorch's threshold_backward: also 0
+  // for an infinite or NaN gradient there, which a product with a 0/1 mask would make NaN).
+  [
+    'relu_grad',
+    (a, b) => `(v128.and ${a} (f32x4.gt ${b} (v128.const f32x4 0 0 0 0)))`,
+    (a, b) => `(select ${a} (f32.const 0) (f32.gt ${b} (f32.const 0)))`,
+  ],
 ];
 
 /** Unary op codes (contract order): each maps the v128 expression `x` into local `out`. */
@@ -59,13 +66,17 @@ export function elementwiseModule(v) {
  */
 /** The vector and scalar expressions of a binary op (comparisons turn their masks into 1.0/0.0). */
 const vecOp = (vop, a, b) =>
-  vop.startsWith('CMP ')
-    ? `(v128.and (${vop.slice(4)} ${a} ${b}) (v128.const f32x4 1 1 1 1))`
-    : `(${vop} ${a} ${b})`;
+  typeof vop === 'function'
+    ? vop(a, b)
+    : vop.startsWith('CMP ')
+      ? `(v128.and (${vop.slice(4)} ${a} ${b}) (v128.const f32x4 1 1 1 1))`
+      : `(${vop} ${a} ${b})`;
 const scalarOp = (sop, a, b) =>
-  sop.startsWith('CMP ')
-    ? `(select (f32.const 1) (f32.const 0) (${sop.slice(4)} ${a} ${b}))`
-    : `(${sop} ${a} ${b})`;
+  typeof sop === 'function'
+    ? sop(a, b)
+    : sop.startsWith('CMP ')
+      ? `(select (f32.const 1) (f32.const 0) (${sop.slice(4)} ${a} ${b}))`
+      : `(${sop} ${a} ${b})`;
 
 function binary(name, vop, sop) {
   const flat = (rs, cs) =>

@@ -1,6 +1,6 @@
 // Max pooling (values and the position of each window's maximum) and the row scatter-add that carries
 // its gradient back (also the wasm backend's scatterAdd along the last axis).
-import { get, set, i32, forLoop, locals } from './wat.mjs';
+import { get, set, i32, forLoop, locals, shuffle4 } from './wat.mjs';
 import { WINDOW } from './conv.mjs';
 
 const at = (p, i) => `(i32.add ${get(p)} (i32.shl ${i} (i32.const 2)))`;
@@ -56,29 +56,104 @@ const eachOutput = (perRow, perOutput) =>
     )}`,
   );
 
-/** 2×2 windows with stride 2 and no padding: four loads, no loops or bounds. */
+/**
+ * A window element v (lanes of four windows) at positions pos against the running maxima vm and their
+ * positions vbest: the same rule as `update`, lane by lane, with bit selects.
+ */
+const updateLanes = (v, pos) => `
+  ${set(
+    'vtake',
+    `(v128.or (f32x4.gt ${v} ${get('vm')}) (v128.and (f32x4.ne ${v} ${v}) (f32x4.eq ${get('vm')} ${get('vm')})))`,
+  )}
+  ${set('vm', `(v128.bitselect ${v} ${get('vm')} ${get('vtake')})`)}
+  ${set('vbest', `(v128.bitselect ${pos} ${get('vbest')} ${get('vtake')})`)}`;
+
+/**
+ * Four 2×2 windows (output columns ow..ow+3) at once: input columns 2·ow..2·ow+7 of both rows, split
+ * into even and odd columns by shuffles. The last input column read, 2·ow+7, is the right column of
+ * window ow+3, so nothing past the row is read.
+ */
+const four2x2 = () => {
+  const evenOdd = (dr, name) => `
+    ${set('lo', `(v128.load ${at('base', `(i32.add (i32.add ${get('row')} ${dr}) (i32.shl ${get('ow')} (i32.const 1)))`)})`)}
+    ${set('hi', `(v128.load offset=16 ${at('base', `(i32.add (i32.add ${get('row')} ${dr}) (i32.shl ${get('ow')} (i32.const 1)))`)})`)}
+    ${set(`${name}e`, shuffle4(get('lo'), get('hi'), [0, 2, 4, 6]))}
+    ${set(`${name}o`, shuffle4(get('lo'), get('hi'), [1, 3, 5, 7]))}`;
+  const pos = (dr, dc) => `(i32x4.add ${get('vpos')} (i32x4.splat (i32.add ${dr} (i32.const ${dc}))))`;
+  return `
+    ${evenOdd(i32(0), 't')}
+    ${evenOdd(get('W'), 'u')}
+    ${set('vpos', `(i32x4.add (i32x4.splat (i32.add ${get('row')} (i32.shl ${get('ow')} (i32.const 1)))) (v128.const i32x4 0 2 4 6))`)}
+    ${set('vm', get('te'))}
+    ${set('vbest', get('vpos'))}
+    ${updateLanes(get('to'), pos(i32(0), 1))}
+    ${updateLanes(get('ue'), pos(get('W'), 0))}
+    ${updateLanes(get('uo'), pos(get('W'), 1))}
+    ${set('o', `(i32.add ${get('orow')} ${get('ow')})`)}
+    (v128.store ${at('vals', get('o'))} ${get('vm')})
+    (v128.store ${at('idx', get('o'))} ${get('vbest')})`;
+};
+
+/** One 2×2 window with stride 2 and no padding: four loads, no loops or bounds. */
+const one2x2 = () => `
+  ${set('best', `(i32.add ${get('row')} (i32.shl ${get('ow')} (i32.const 1)))`)}
+  ${set('m', `(f32.load ${at('base', get('best'))})`)}
+  ${consider(i32(0), 1)}
+  ${consider(get('W'), 0)}
+  ${consider(get('W'), 1)}
+  ${set('o', `(i32.add ${get('orow')} ${get('ow')})`)}
+  (f32.store ${at('vals', get('o'))} ${get('m')})
+  (i32.store ${at('idx', get('o'))} ${get('best')})`;
+
+/**
+ * 2×2 windows with stride 2 and no padding: four windows per step; a row's last 1-3 windows by one
+ * more step over its last four (computing some twice, with the same result), or one by one in rows
+ * shorter than four.
+ */
 const pool2x2 = () =>
-  eachOutput(
-    set('row', `(i32.mul (i32.shl ${get('oh')} (i32.const 1)) ${get('W')})`),
-    `${set('best', `(i32.add ${get('row')} (i32.shl ${get('ow')} (i32.const 1)))`)}
-    ${set('m', `(f32.load ${at('base', get('best'))})`)}
-    ${consider(i32(0), 1)}
-    ${consider(get('W'), 0)}
-    ${consider(get('W'), 1)}`,
+  forLoop(
+    'plane',
+    i32(0),
+    get('planes'),
+    i32(1),
+    `${set('base', at('x', `(i32.mul ${get('plane')} (i32.mul ${get('H')} ${get('W')}))`))}
+    ${forLoop(
+      'oh',
+      i32(0),
+      get('OH'),
+      i32(1),
+      `${set('row', `(i32.mul (i32.shl ${get('oh')} (i32.const 1)) ${get('W')})`)}
+      ${set('orow', `(i32.mul (i32.add (i32.mul ${get('plane')} ${get('OH')}) ${get('oh')}) ${get('OW')})`)}
+      (if (i32.lt_s ${get('OW')} (i32.const 4))
+        (then ${forLoop('ow', i32(0), get('OW'), i32(1), one2x2())})
+        (else
+          ${forLoop('ow', i32(0), `(i32.sub ${get('OW')} (i32.const 3))`, i32(4), four2x2())}
+          ;; forLoop leaves ow at the first window not done.
+          (if (i32.lt_s ${get('ow')} ${get('OW')}) (then
+            ${set('ow', `(i32.sub ${get('OW')} (i32.const 4))`)}
+            ${four2x2()}))))`,
+    )}`,
   );
+
+/** Word offsets in maxpool2d's parameter block: the plane's size, the output's, the window. */
+export const POOL_PARAMS = ['H', 'W', 'OH', 'OW', ...WINDOW];
 
 /**
  * vals[o] = the maximum of window o of x ([planes, H, W]), idx[o] = its position h·W + w in the plane:
  * the first maximum, a NaN wins over numbers (as in PyTorch); positions in the padding are skipped.
+ * The geometry is read from the words at prm (POOL_PARAMS), so a worker thread takes a range of planes
+ * in one job.
  */
 function maxpool() {
-  const names = ['x', 'vals', 'idx', 'planes', 'H', 'W', 'OH', 'OW', ...WINDOW];
-  const params = names.map((p) => `(param $${p} i32)`).join(' ');
+  const load = (name, i) => set(name, `(i32.load offset=${4 * i} ${get('prm')})`);
   return `
-  (func (export "maxpool2d") ${params}
+  (func (export "maxpool2d") (param $x i32) (param $vals i32) (param $idx i32) (param $planes i32) (param $prm i32)
+    ${locals('i32', ...POOL_PARAMS)}
     ${locals('i32', 'plane', 'oh', 'ow', 'a', 'b', 'r', 'c', 'base', 'best', 'o', 'take')}
     ${locals('f32', 'v', 'm')}
-    ${locals('i32', 'row', 'pos')}
+    ${locals('i32', 'row', 'pos', 'orow')}
+    ${locals('v128', 'vm', 'vbest', 'vtake', 'vpos', 'lo', 'hi', 'te', 'to', 'ue', 'uo')}
+    ${POOL_PARAMS.map(load).join('\n    ')}
     ${set('o', i32(0))}
     ;; 2×2 windows with stride 2 and no padding: nearly every CNN.
     (if (i32.and
@@ -151,6 +226,39 @@ function scatterAddRows() {
     (i32.const 0))`;
 }
 
+/**
+ * Max pooling's backward over planes: gx[plane] = 0, then gx[plane][idx[o]] += gy[o] for the plane's
+ * P outputs (idx from maxpool2d: positions in a plane of HW elements). One pass instead of zeros, a
+ * copy and a scatter-add. A position outside the plane stops it with 1 stored at `bad` (a word of its
+ * own per thread), nothing written past it.
+ */
+function maxpoolBackward() {
+  return `
+  (func (export "maxpool2d_backward") (param $gy i32) (param $idx i32) (param $gx i32) (param $planes i32)
+      (param $HW i32) (param $P i32) (param $bad i32)
+    ${locals('i32', 'plane', 'o', 'pos', 'at', 'k')}
+    ${set('k', i32(0))}
+    ${forLoop(
+      'plane',
+      i32(0),
+      get('planes'),
+      i32(1),
+      `${set('at', at('gx', `(i32.mul ${get('plane')} ${get('HW')})`))}
+      (memory.fill ${get('at')} (i32.const 0) (i32.shl ${get('HW')} (i32.const 2)))
+      ${forLoop(
+        'o',
+        i32(0),
+        get('P'),
+        i32(1),
+        `${set('pos', `(i32.load ${at('idx', get('k'))})`)}
+        (if (i32.ge_u ${get('pos')} ${get('HW')}) (then (i32.store ${get('bad')} (i32.const 1)) (return)))
+        ${set('pos', `(i32.add ${get('at')} (i32.shl ${get('pos')} (i32.const 2)))`)}
+        (f32.store ${get('pos')} (f32.add (f32.load ${get('pos')}) (f32.load ${at('gy', get('k'))})))
+        ${set('k', `(i32.add ${get('k')} (i32.const 1))`)}`,
+      )}`,
+    )})`;
+}
+
 export function poolModule() {
-  return [maxpool(), scatterAddRows()].join('\n');
+  return [maxpool(), maxpoolBackward(), scatterAddRows()].join('\n');
 }

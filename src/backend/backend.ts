@@ -150,10 +150,19 @@ export interface Backend {
   /**
    * Optional convolution kernels (float32 and zero padding; null for a dtype they do not handle, and
    * conv2d composes im2col and a product where a backend lacks them). conv2d: y [N, O, OH, OW] from x
-   * [N, C, H, W] and w [O, C/groups, KH, KW], no bias. conv2dBackwardInput: ∂x from ∂y and w.
-   * conv2dBackwardWeight: ∂w from ∂y and x.
+   * [N, C, H, W] and w [O, C/groups, KH, KW], then + bias [O] per channel when given, then the
+   * activation (the epilogue of a Conv2d → ReLU pair, in the same pass). conv2dBackwardInput: ∂x from
+   * ∂y and w. conv2dBackwardWeight: ∂w from ∂y and x.
    */
-  conv2d?(x: Storage, xShape: Shape, w: Storage, wShape: Shape, geom: ConvGeometry): Storage | null;
+  conv2d?(
+    x: Storage,
+    xShape: Shape,
+    w: Storage,
+    wShape: Shape,
+    geom: ConvGeometry,
+    bias?: Storage | null,
+    activation?: LinearActivation,
+  ): Storage | null;
   conv2dBackwardInput?(
     g: Storage,
     w: Storage,
@@ -189,6 +198,17 @@ export interface Backend {
    * position h·W + w in the input plane (the first on ties; NaN wins).
    */
   maxPool2d(x: Storage, shape: Shape, window: PoolWindow): [Storage, Storage];
+  /**
+   * ReLU's gradient (optional: composed from a comparison and a where otherwise): g where y > 0, else
+   * 0, for g and y of one shape (y the ReLU's input or output: same sign). One pass instead of two.
+   */
+  reluBackward?(g: Storage, y: Storage, shape: Shape): Storage | null;
+  /**
+   * Max pooling's gradient (optional: a scatter-add over zeros otherwise): ∂x of shape xShape from ∂y
+   * ([N, C, ...out]) and maxPool2d's positions; null to decline. IndexError at a position outside
+   * its plane.
+   */
+  maxPool2dBackward?(g: Storage, indices: Storage, xShape: Shape, out: readonly number[]): Storage | null;
 
   fill(size: number, value: number, dtype: DType): Storage;
   cast(x: Storage, dtype: DType): Storage;

@@ -5,12 +5,14 @@
  */
 import { isGradEnabled } from '../autograd/grad-mode.js';
 import { record } from '../autograd/record.js';
-import type { Backend, ConvGeometry, Storage } from '../backend/backend.js';
+import type { Backend, ConvGeometry, LinearActivation, Storage } from '../backend/backend.js';
 import { Tensor } from '../tensor/tensor.js';
 import { windowCount } from './conv-args.js';
 import { pad } from './join.js';
 import { mm } from './matmul.js';
+import { sum } from './reduce.js';
 import { permute, reshape } from './shape.js';
+import { reluBackward } from './unary.js';
 import { narrow } from './slice.js';
 import { asStrided, asStridedScatter } from './strided.js';
 
@@ -52,8 +54,10 @@ export function convBackend(x: Tensor, weight: Tensor): ConvBackend | null {
 }
 
 /**
- * The convolution as one recorded op on the backend's kernels (no bias; padding read as zeros), or
- * null where they do not apply (the composed form then runs, and reports bad sizes).
+ * The convolution as one recorded op on the backend's kernels (padding read as zeros), with the bias
+ * and activation applied in the same pass where given (the caller passes a bias only when it shares
+ * the backend and dtype), or null where the kernels do not apply (the composed form then runs, and
+ * reports bad sizes).
  */
 export function conv2dFused(
   be: ConvBackend,
@@ -63,6 +67,8 @@ export function conv2dFused(
   s: readonly number[],
   d: readonly number[],
   groups: number,
+  bias: Tensor | null = null,
+  activation: LinearActivation = 'none',
 ): Tensor | null {
   const [n, , h, w] = x.shape;
   const [o, , kh, kw] = weight.shape;
@@ -72,7 +78,15 @@ export function conv2dFused(
   ];
   if (out[0] < 1 || out[1] < 1) return null;
   const geom = { s, p: [pads[0][0], pads[1][0]], d, groups, out };
-  const ys = be.conv2d(x.storage, x.shape, weight.storage, weight.shape, geom);
+  const ys = be.conv2d(
+    x.storage,
+    x.shape,
+    weight.storage,
+    weight.shape,
+    geom,
+    bias?.storage ?? null,
+    activation,
+  );
   if (!ys) return null;
   return recordConv(
     'conv2d',
@@ -85,13 +99,16 @@ export function conv2dFused(
       () => be.conv2dBackwardWeight(g.storage, x.storage, x.shape, weight.shape, geom),
     ],
     (g) => convBackwardComposed(g, x, weight, pads, s, d, groups),
+    { bias, activation },
   );
 }
 
 /**
  * Records a convolution done by kernels: its backward runs the backend's two gradient kernels, or the
  * composed form where a backward is itself recorded (gradients of gradients need differentiable ops),
- * the gradient came from another backend or dtype, or a kernel declines.
+ * the gradient came from another backend or dtype, or a kernel declines. With an epilogue, the
+ * gradient first goes back through the activation (ReLU: where y > 0), and the bias's is its sum over
+ * images and positions.
  */
 function recordConv(
   name: string,
@@ -101,20 +118,25 @@ function recordConv(
   y: Tensor,
   kernels: (g: Tensor) => [() => Storage | null, () => Storage | null],
   composed: (g: Tensor) => Tensor[],
+  epilogue: { bias: Tensor | null; activation: LinearActivation } = { bias: null, activation: 'none' },
 ): Tensor {
+  const { bias, activation } = epilogue;
+  const relu = activation === 'relu';
   return record(
     name,
-    [x, weight],
+    bias ? [x, weight, bias] : [x, weight],
     y,
-    (g) => {
-      if (isGradEnabled() || g.storage.backend !== be || g.dtype !== x.dtype) return composed(g);
+    (gy) => {
+      const g = relu ? reluBackward(gy, y) : gy;
+      const gb = bias?.requiresGrad ? sum(g, [0, 2, 3]) : null;
+      if (isGradEnabled() || g.storage.backend !== be || g.dtype !== x.dtype) return [...composed(g), gb];
       const [input, filter] = kernels(g);
       const dx = x.requiresGrad ? input() : null;
       const dw = weight.requiresGrad ? filter() : null;
-      if ((x.requiresGrad && !dx) || (weight.requiresGrad && !dw)) return composed(g);
-      return [dx && new Tensor(dx, x.shape), dw && new Tensor(dw, weight.shape)];
+      if ((x.requiresGrad && !dx) || (weight.requiresGrad && !dw)) return [...composed(g), gb];
+      return [dx && new Tensor(dx, x.shape), dw && new Tensor(dw, weight.shape), gb];
     },
-    [x, weight],
+    relu ? [x, weight, y] : [x, weight],
   );
 }
 

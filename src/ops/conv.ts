@@ -17,6 +17,8 @@ import { mm } from './matmul.js';
 import { permute, reshape, squeeze, unsqueeze } from './shape.js';
 import { narrow } from './slice.js';
 import { asStridedScatter } from './strided.js';
+import { relu } from './unary.js';
+import type { LinearActivation } from '../backend/backend.js';
 
 export type ConvPadding = SizeArg | 'valid' | 'same';
 
@@ -110,7 +112,11 @@ export function conv1d(
 
 export type ConvPaddingMode = 'zeros' | 'reflect' | 'replicate' | 'circular';
 
-/** conv1d/conv2d with a padding mode (the Conv layers' padding_mode); 1-D runs as 2-D with height 1. */
+/**
+ * conv1d/conv2d with a padding mode (the Conv layers' padding_mode), then the activation (a Conv →
+ * ReLU pair in nn.Sequential runs as one op: the bias and ReLU in the kernel's pass where the backend
+ * has one); 1-D runs as 2-D with height 1.
+ */
 export function convNd(
   op: string,
   input: Tensor,
@@ -121,6 +127,7 @@ export function convNd(
   dilation: SizeArg,
   groups: number,
   paddingMode: ConvPaddingMode,
+  activation: LinearActivation = 'none',
 ): Tensor {
   const dims = op === 'conv1d' ? 1 : 2;
   const layout = dims === 1 ? '[N, C, L] or [C, L]' : '[N, C, H, W] or [C, H, W]';
@@ -138,7 +145,12 @@ export function convNd(
   const w4 = dims === 1 ? unsqueeze(weight, 2) : weight;
   const [s4, d4, p4] = [lift(s, 1), lift(d, 1), lift(p, [0, 0] as [number, number])];
   const be = paddingMode === 'zeros' ? convBackend(x, weight) : null;
-  let out = be ? conv2dFused(be, x4, w4, p4, s4, d4, groups) : null;
+  // The bias joins the kernel's pass when it shares the backend and dtype (else it is added after).
+  const epilogue = !bias || (bias.dtype === x.dtype && bias.storage.backend === be);
+  let out = be
+    ? conv2dFused(be, x4, w4, p4, s4, d4, groups, epilogue ? bias : null, epilogue ? activation : 'none')
+    : null;
+  const done = out !== null && epilogue;
   if (!out) {
     // Pad explicitly (this also handles the asymmetric 'same' padding and the padding modes).
     const amounts = [...p].reverse().flat(); // pad() lists the last dim first
@@ -146,7 +158,10 @@ export function convNd(
     const padded = amounts.some((a) => a !== 0) ? pad(x, amounts, mode) : x;
     out = conv2dValid(op, dims === 1 ? unsqueeze(padded, 2) : padded, w4, s4, d4, groups);
   }
-  if (bias) out = add(out, reshape(bias, [1, weight.shape[0], 1, 1]));
+  if (!done) {
+    if (bias) out = add(out, reshape(bias, [1, weight.shape[0], 1, 1]));
+    if (activation === 'relu') out = relu(out);
+  }
   if (dims === 1) out = squeeze(out, 2);
   return unbatched ? squeeze(out, 0) : out;
 }

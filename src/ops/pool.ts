@@ -10,6 +10,7 @@ import type { SizeArg } from './conv-args.js';
 import { checkFloatInput, constantLike, expandSize, windowCount } from './conv-args.js';
 import { scatterAdd } from './gather.js';
 import { record } from '../autograd/record.js';
+import { isGradEnabled } from '../autograd/grad-mode.js';
 import { pad } from './join.js';
 import { mm } from './matmul.js';
 import { mean, sum } from './reduce.js';
@@ -184,6 +185,12 @@ function maxPoolKernel(x: Tensor, w: Window): [Tensor, Tensor] {
   const values = new Tensor(v, shape);
   const indices = new Tensor(i, shape);
   record('maxPool2d', [x], values, (g) => {
+    // The backend's one-pass kernel, unless this backward is itself recorded (then differentiable ops).
+    const gx =
+      be.maxPool2dBackward && !isGradEnabled() && g.storage.backend === be
+        ? be.maxPool2dBackward(g.storage, indices.storage, x.shape, w.out)
+        : null;
+    if (gx) return [new Tensor(gx, x.shape)];
     const flat = [n, c, w.out[0] * w.out[1]];
     const planes = new Tensor(be.fill(n * c * h * wd, 0, g.dtype), [n, c, h * wd]);
     return [reshape(scatterAdd(planes, 2, reshape(indices, flat), reshape(g, flat)), x.shape)];

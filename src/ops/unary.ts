@@ -3,7 +3,10 @@ import { record } from '../autograd/record.js';
 import { isFloating } from '../tensor/dtype.js';
 import { zerosLike } from '../tensor/create.js';
 import { Tensor } from '../tensor/tensor.js';
-import { binaryKernel, div, mul, neg, sub } from './arith.js';
+import { isGradEnabled } from '../autograd/grad-mode.js';
+import { shapesEqual } from '../tensor/shape.js';
+import { div, mul, neg, sub } from './arith.js';
+import { gt, where } from './compare.js';
 import type { TensorLike } from './util.js';
 import { asTensor } from './util.js';
 
@@ -38,9 +41,20 @@ export const sin = unary('sin', true, (g, x) => mul(g, cos(x)));
 export const cos = unary('cos', true, (g, x) => neg(mul(g, sin(x))));
 export const tanh = unary('tanh', true, (g, _x, out) => mul(g, sub(1, mul(out, out))));
 export const sigmoid = unary('sigmoid', true, (g, _x, out) => mul(g, mul(out, sub(1, out))));
-/** ReLU's backward: g where x > 0, else 0 (x may be the input or the output: same sign). */
+/**
+ * ReLU's backward: g where x > 0, else 0 (x may be the input or the output: same sign), as PyTorch's
+ * threshold_backward (0 there even for an infinite g). The backend's one-pass kernel unless this
+ * backward is itself recorded; then differentiable ops.
+ */
 export function reluBackward(g: Tensor, x: Tensor): Tensor {
-  return mul(g, binaryKernel('gt', x, 0, x.dtype, x.dtype)[2]);
+  const be = x.storage.backend;
+  if (be.reluBackward && !isGradEnabled() && g.storage.backend === be && g.dtype === x.dtype) {
+    if (shapesEqual(g.shape, x.shape)) {
+      const s = be.reluBackward(g.storage, x.storage, x.shape);
+      if (s) return new Tensor(s, x.shape);
+    }
+  }
+  return where(gt(x, 0), g, 0);
 }
 export const relu = unary('relu', false, reluBackward);
 export const erf = unary('erf', true, (g, x) => mul(g, mul(exp(neg(mul(x, x))), 2 / SQRT_PI)));

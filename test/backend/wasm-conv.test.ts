@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Tensor } from '../../src/index.js';
 import {
+  IndexError,
   autograd,
+  getBackend,
   manualSeed,
   mul,
   nn,
@@ -15,6 +17,7 @@ import {
   zeros,
 } from '../../src/index.js';
 import { assertClose } from '../helpers.js';
+import type { WasmBackend } from '../../src/backend/wasm/index.js';
 
 const F = nn.functional;
 
@@ -87,9 +90,9 @@ describe('wasm convolution kernels agree with the composed reference', () => {
 
 describe('wasm max pooling and row scatter-add kernels agree with the reference', () => {
   /** Values with ties and NaNs: the first maximum wins, and a NaN wins over numbers. */
-  function input(): Tensor {
+  function input(shape = [2, 3, 9, 8]): Tensor {
     manualSeed(11);
-    const x = randn([2, 3, 9, 8]).round().mul(0.5); // many ties
+    const x = randn(shape).round().mul(0.5); // many ties
     const v = x.dataSync();
     v[5] = NaN;
     v[100] = NaN;
@@ -97,16 +100,20 @@ describe('wasm max pooling and row scatter-add kernels agree with the reference'
     v[200] = -Infinity;
     return tensor(Array.from(v), { dtype: 'float32' }).reshape(x.shape);
   }
-  const cases: [string, number, number, number, number][] = [
-    ['2×2, stride 2 (the fast path)', 2, 2, 0, 1],
+  const cases: [string, number, number, number, number, number[]?][] = [
+    ['2×2, stride 2 (the fast path: four windows at a time)', 2, 2, 0, 1],
+    ['2×2, stride 2, rows of 7 windows (four at a time, then three)', 2, 2, 0, 1, [2, 3, 14, 14]],
+    ['2×2, stride 2, odd width 15 (the last column unused)', 2, 2, 0, 1, [1, 2, 6, 15]],
+    ['2×2, stride 2, rows of 8 and of 3 windows', 2, 2, 0, 1, [1, 2, 4, 16]],
+    ['2×2, stride 2, rows of 3 windows (no group of four)', 2, 2, 0, 1, [1, 2, 5, 6]],
     ['3×3, stride 2, padding 1', 3, 2, 1, 1],
     ['2×2, stride 1, dilation 2', 2, 1, 0, 2],
   ];
-  for (const [title, k, s, p, d] of cases) {
+  for (const [title, k, s, p, d, shape] of cases) {
     it(title, () => {
       const [ref, fast] = ['js', 'wasm'].map((name) => {
         setBackend(name);
-        const x = input().requiresGrad_(true);
+        const x = input(shape).requiresGrad_(true);
         const [y, idx] = F.maxPool2d(x, k, s, p, d, false, true);
         manualSeed(12);
         sum(mul(y, randn(y.shape))).backward(); // the gradient is the cotangent: finite despite NaNs
@@ -119,6 +126,58 @@ describe('wasm max pooling and row scatter-add kernels agree with the reference'
       assertClose(fast.gx, ref.gx, { atol: 1e-6, rtol: 1e-6 });
     });
   }
+  it('the positions stay in the memory as int32, usable as any int32 tensor, also after eviction', () => {
+    const be = setBackend('wasm') as WasmBackend;
+    const x = input([1, 2, 4, 6]).requiresGrad_(true);
+    const [y, idx] = F.maxPool2d(x, 2, 2, 0, 1, false, true);
+    setBackend('js');
+    const [yr, ir] = F.maxPool2d(
+      tensor(Array.from(x.dataSync()), { shape: [1, 2, 4, 6] }),
+      2,
+      2,
+      0,
+      1,
+      false,
+      true,
+    );
+    setBackend('wasm');
+    assert.equal(idx.dtype, 'int32');
+    assert.deepEqual(Array.from(idx.dataSync()), Array.from(ir.dataSync()));
+    assert.deepEqual(
+      Array.from(idx.add(1).dataSync()),
+      Array.from(ir.dataSync()).map((v) => v + 1),
+    );
+    be.store.evict(); // the positions go to the host, then come back for the backward
+    assert.deepEqual(Array.from(idx.dataSync()), Array.from(ir.dataSync()));
+    y.sum().backward();
+    const counts = new Array(48).fill(0);
+    for (const [plane, positions] of [
+      Array.from(ir.dataSync()).slice(0, 6),
+      Array.from(ir.dataSync()).slice(6),
+    ].entries()) {
+      for (const p of positions) counts[plane * 24 + p] += 1;
+    }
+    assert.deepEqual(Array.from(x.grad!.dataSync()), counts);
+    assertClose(y, yr, { atol: 0, rtol: 0 });
+    setBackend('js');
+  });
+  it('the backward kernel names a position outside its plane, on both backends', () => {
+    for (const name of ['js', 'wasm']) {
+      setBackend(name);
+      const g = ones([1, 1, 2, 2]);
+      const idx = tensor([0, 3, 4, 99], { dtype: 'int32' }).reshape([1, 1, 2, 2]);
+      assert.throws(
+        () => getBackend().maxPool2dBackward!(g.storage, idx.storage, [1, 1, 4, 4], [2, 2]),
+        (e: Error) =>
+          e instanceof IndexError &&
+          /maxPool2d backward: position 99 of output 3 is outside its input plane of 4×4 \(input \[1,1,4,4\]\)/.test(
+            e.message,
+          ),
+        name,
+      );
+    }
+    setBackend('js');
+  });
   it('scatterAdd along the last axis names a bad index, and leaves nothing half-written', () => {
     setBackend('wasm');
     const base = zeros([2, 4]);

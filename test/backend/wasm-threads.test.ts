@@ -147,6 +147,22 @@ describe('wasm threads', () => {
     Object.assign(grains, saved);
   });
 
+  it('max pooling and its backward split their planes across threads, bit for bit', async () => {
+    grains.elementwise = 16;
+    const pool = (): [Tensor, Tensor, Tensor] => {
+      const x = randn([3, 5, 14, 15]).requiresGrad_(true);
+      const [y, idx] = nn.functional.maxPool2d(x, 2, 2, 0, 1, false, true);
+      y.mul(randn(y.shape)).sum().backward();
+      return [y, idx, x.grad!];
+    };
+    for (const part of [0, 1, 2] as const) {
+      await sameBits(2, () => pool()[part]);
+      await sameBits(3, () => pool()[part]);
+    }
+    await sameBits(2, () => nn.functional.maxPool2d(randn([2, 7, 9, 9]), 3, 2, 1));
+    Object.assign(grains, saved);
+  });
+
   it('elementwise and row reductions equal 1 thread bit for bit', async () => {
     grains.elementwise = 64;
     await sameBits(2, () => randn([10001]).exp());

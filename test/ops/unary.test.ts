@@ -3,6 +3,7 @@ import { it } from 'node:test';
 import type { Tensor } from '../../src/index.js';
 import {
   abs,
+  autograd,
   ceil,
   cos,
   erf,
@@ -83,6 +84,30 @@ function callMethod(x: Tensor, name: string): Tensor {
 }
 
 forEachBackend('unary ops', () => {
+  it("relu's gradient is g where x > 0, else 0 (also for infinite or NaN g there), in float32 and float64", () => {
+    for (const dtype of ['float32', 'float64'] as const) {
+      // 11 elements: a vector body and a scalar tail on the kernels.
+      const xs = [-1, 0, 2, NaN, 3, -0, 5, -2, 0.5, -3, 7];
+      const gs = [Infinity, NaN, -4, 1, NaN, -Infinity, 6, 1, -Infinity, 2, 3];
+      const x = tensor(xs, { dtype }).requiresGrad_();
+      relu(x).backward(tensor(gs, { dtype }));
+      const want = [0, 0, -4, 0, NaN, 0, 6, 0, -Infinity, 0, 3];
+      const got = Array.from(x.grad!.dataSync());
+      assert.equal(x.grad!.dtype, dtype);
+      want.forEach((w, i) =>
+        assert.ok(
+          Object.is(got[i], w) || (Number.isNaN(w) && Number.isNaN(got[i])),
+          `${dtype} [${i}]: ${got[i]} vs ${w}`,
+        ),
+      );
+      // The recorded (twice-differentiable) form gives the same.
+      const x2 = tensor(xs, { dtype }).requiresGrad_();
+      const g2 = tensor(gs, { dtype }).requiresGrad_();
+      const [gx] = autograd.grad(relu(x2), [x2], { gradOutputs: [g2], createGraph: true });
+      assertClose(gx!, want);
+    }
+  });
+
   it('match Math.* in float64, in function and method form', () => {
     for (const [fn, name, ref, xs] of SMOOTH) {
       const x = tensor(xs, { dtype: 'float64' });

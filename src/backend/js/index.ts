@@ -2,6 +2,7 @@ import type { DType, TypedArray } from '../../tensor/dtype.js';
 import { castScalar, dtypeOfTypedArray, typedArrayFor } from '../../tensor/dtype.js';
 import type { Shape } from '../../tensor/shape.js';
 import { sizeOf } from '../../tensor/shape.js';
+import { IndexError, fmtShape } from '../../tensor/errors.js';
 import type {
   AdamHyper,
   ArgReduceOp,
@@ -19,7 +20,7 @@ import { batchNormApplyLoop, batchNormBackwardLoop, batchNormStatsLoop } from '.
 import { BINARY, UNARY, arithmeticFastPath, binaryLoop, unaryLoop, whereLoop } from './elementwise.js';
 import { asStridedLoop, asStridedScatterLoop, concatLoop, gatherLoop, scatterAddLoop } from './layout.js';
 import { matmulLoop } from './matmul.js';
-import { maxPool2dLoop } from './pool.js';
+import { maxPool2dBackwardLoop, maxPool2dLoop } from './pool.js';
 import { argReduceLoop, argsortLoop, cumulativeLoop, reduceLoop } from './reduce.js';
 import { JsStorage, vals } from './storage.js';
 
@@ -88,6 +89,27 @@ export class JsBackend implements Backend {
     const [indices, i] = this.make('int32', size);
     maxPool2dLoop(vals(x), shape, window, v, i as Int32Array);
     return [values, indices];
+  }
+
+  reluBackward(g: Storage, y: Storage, shape: Shape): Storage {
+    const [out, o] = this.make(g.dtype, sizeOf(shape));
+    const [gv, yv] = [vals(g), vals(y)];
+    for (let i = 0; i < o.length; i++) o[i] = yv[i] > 0 ? gv[i] : 0;
+    return out;
+  }
+
+  maxPool2dBackward(g: Storage, indices: Storage, xShape: Shape, out: readonly number[]): Storage {
+    const [n, c, h, w] = xShape;
+    const [gx, d] = this.make(g.dtype, n * c * h * w);
+    const P = out[0] * out[1];
+    const bad = maxPool2dBackwardLoop(vals(g), vals(indices) as Int32Array, d, n * c, h * w, P);
+    if (bad >= 0) {
+      const at = (vals(indices) as Int32Array)[bad];
+      throw new IndexError(
+        `maxPool2d backward: position ${at} of output ${bad} is outside its input plane of ${h}×${w} (input ${fmtShape(xShape)})`,
+      );
+    }
+    return gx;
   }
 
   fill(size: number, value: number, dtype: DType): Storage {

@@ -47,3 +47,27 @@ export function maxPool2dLoop(
     }
   }
 }
+
+/**
+ * Max pooling's backward: gx (zeroed here) of [planes, HW] gets g[o] added at position indices[o] of
+ * its plane, for the P outputs of each plane. Returns the first bad flat output index, or -1.
+ */
+export function maxPool2dBackwardLoop(
+  g: TypedArray,
+  indices: Int32Array,
+  gx: TypedArray,
+  planes: number,
+  HW: number,
+  P: number,
+): number {
+  gx.fill(0);
+  for (let plane = 0, o = 0; plane < planes; plane++) {
+    const base = plane * HW;
+    for (let j = 0; j < P; j++, o++) {
+      const at = indices[o];
+      if (!(at >= 0 && at < HW)) return o;
+      gx[base + at] += g[o];
+    }
+  }
+  return -1;
+}

@@ -6,7 +6,7 @@
  * kept from the forward pass (it is as large as the input times KH·KW). Each pass is one call of
  * conv_images (scripts/wasm/conv.mjs) per thread, over a range of images.
  */
-import type { ConvGeometry, Storage } from '../backend.js';
+import type { ConvGeometry, LinearActivation, Storage } from '../backend.js';
 import type { Shape } from '../../tensor/shape.js';
 import type { Kernels } from './loader.js';
 import type { Parallel } from './parallel.js';
@@ -30,8 +30,9 @@ const enum Pass {
 
 /**
  * Writes conv_images's parameter block (the order of CONV_PARAMS in scripts/wasm/conv.mjs: a, b, C,
- * H, W, O, KH, KW, sh, sw, ph, pw, dh, dw, OH, OW, G) and runs the pass over all images into c,
- * which the pass overwrites. False when there is nothing to compute: c is then left for the caller.
+ * H, W, O, KH, KW, sh, sw, ph, pw, dh, dw, OH, OW, G, bias, act) and runs the pass over all images
+ * into c, which the pass overwrites. False when there is nothing to compute: c is then left for the
+ * caller.
  */
 function run(
   ctx: ConvContext,
@@ -40,6 +41,7 @@ function run(
   xShape: Shape,
   wShape: Shape,
   g: ConvGeometry,
+  [bias, act]: [number, number] = [0, 0],
 ): boolean {
   const [N, C, H, W] = xShape;
   const [O, cg, KH, KW] = wShape;
@@ -63,6 +65,8 @@ function run(
     g.out[0],
     g.out[1],
     g.groups,
+    bias,
+    act,
   ];
   const prm = ctx.heap.alloc(4 * words.length);
   try {
@@ -77,6 +81,10 @@ function run(
   return true;
 }
 
+/** Bits of conv_images's `act` word (CONV_ACT in scripts/wasm/conv.mjs). */
+const ACT_BIAS = 1;
+const ACT_RELU = 2;
+
 export function conv2dForward(
   ctx: ConvContext,
   x: Storage,
@@ -84,12 +92,20 @@ export function conv2dForward(
   w: Storage,
   wShape: Shape,
   geom: ConvGeometry,
+  bias: Storage | null,
+  activation: LinearActivation,
 ): WasmStorage {
   const [out] = ctx.outs(xShape[0] * wShape[0] * geom.out[0] * geom.out[1]);
   const po = ctx.p(out);
-  // An empty sum (no input channels) is zero.
-  if (!run(ctx, Pass.Forward, [ctx.p(x), ctx.p(w), po], xShape, wShape, geom) && out.size > 0) {
+  const act = (bias ? ACT_BIAS : 0) | (activation === 'relu' ? ACT_RELU : 0);
+  const epilogue: [number, number] = [bias ? ctx.p(bias) : 0, act];
+  if (!run(ctx, Pass.Forward, [ctx.p(x), ctx.p(w), po], xShape, wShape, geom, epilogue) && out.size > 0) {
+    // An empty sum (no input channels) is zero: the output is then the bias (after the activation).
     ctx.k.fill(po, out.size, 0);
+    if (act) {
+      const [n, o, p] = [xShape[0], wShape[0], geom.out[0] * geom.out[1]];
+      for (let i = 0; i < n; i++) ctx.k.bias_act(po + 4 * i * o * p, epilogue[0], o, p, act);
+    }
   }
   return out;
 }

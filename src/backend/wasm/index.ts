@@ -47,6 +47,8 @@ const BINARY_CODE: Partial<Record<BinaryOp, number>> = {
   gt: 10,
   ge: 11,
 };
+/** ReLU's backward, a kernel-only binary code (scripts/wasm/elementwise.mjs). */
+const RELU_GRAD_CODE = 12;
 const UNARY_CODE: Partial<Record<UnaryOp, number>> = {
   neg: 0,
   abs: 1,
@@ -107,8 +109,17 @@ export class WasmBackend implements Backend {
   }
 
   // Convolution: float32 in the kernels of conv.ts; other dtypes compose (null).
-  conv2d(x: Storage, xShape: Shape, w: Storage, wShape: Shape, geom: ConvGeometry): Storage | null {
-    return x.dtype === 'float32' ? conv2dForward(this.convContext(), x, xShape, w, wShape, geom) : null;
+  conv2d(
+    x: Storage,
+    xShape: Shape,
+    w: Storage,
+    wShape: Shape,
+    geom: ConvGeometry,
+    bias: Storage | null = null,
+    activation: LinearActivation = 'none',
+  ): Storage | null {
+    if (x.dtype !== 'float32') return null;
+    return conv2dForward(this.convContext(), x, xShape, w, wShape, geom, bias, activation);
   }
 
   conv2dBackwardInput(
@@ -306,7 +317,6 @@ export class WasmBackend implements Backend {
     outDtype: DType,
   ): Storage {
     const code = BINARY_CODE[op];
-    const n = sizeOf(outShape);
     const plan =
       code !== undefined && a.dtype === 'float32' && b.dtype === 'float32' && outDtype === 'float32'
         ? planBinary(aShape, bShape, outShape)
@@ -314,6 +324,22 @@ export class WasmBackend implements Backend {
     if (!plan) {
       return this.fromJs(this.js.binary(op, this.w(a), aShape, this.w(b), bShape, outShape, outDtype));
     }
+    return this.binaryKernel(code!, plan, a, b, sizeOf(outShape));
+  }
+
+  reluBackward(g: Storage, y: Storage, shape: Shape): Storage | null {
+    if (g.dtype !== 'float32' || y.dtype !== 'float32') return null;
+    return this.binaryKernel(RELU_GRAD_CODE, planBinary(shape, shape, shape)!, g, y, sizeOf(shape));
+  }
+
+  /** A binary kernel by op code over a broadcast plan, into a new storage of n floats. */
+  private binaryKernel(
+    code: number,
+    plan: NonNullable<ReturnType<typeof planBinary>>,
+    a: Storage,
+    b: Storage,
+    n: number,
+  ): Storage {
     const out = this.out(n);
     if (n === 0) return out;
     const pa = this.p(a);
@@ -321,7 +347,7 @@ export class WasmBackend implements Backend {
     const { rows, cols, aRow, aCol, bRow, bCol } = plan;
     for (const [oa, ob, oo] of plan.blocks) {
       this.parallel.binary(
-        code!,
+        code,
         pa + 4 * oa,
         pb + 4 * ob,
         out.ptr + 4 * oo,
@@ -380,27 +406,28 @@ export class WasmBackend implements Backend {
       return [this.fromJs(v), this.fromJs(i)];
     }
     const size = shape[0] * shape[1] * window.out[0] * window.out[1];
-    // int32 storages live on the host: the positions are written to scratch memory, then copied out.
-    const [out, positions] = this.outs(size, size);
+    // The positions stay in the memory (int32), where the backward kernel reads them.
+    this.store.reserve(8 * size);
+    const out = this.store.alloc(this, size);
+    const positions = this.store.alloc(this, size, 'int32');
     const [k, s, p, d] = [window.k, window.s, window.p, window.d];
-    const geometry = [
-      shape[2],
-      shape[3],
-      window.out[0],
-      window.out[1],
-      k[0],
-      k[1],
-      s[0],
-      s[1],
-      p[0],
-      p[1],
-      d[0],
-      d[1],
-    ];
-    this.k.maxpool2d(this.p(x), out.ptr, positions.ptr, shape[0] * shape[1], ...geometry);
-    const indices = new Int32Array(this.store.heap.memory.buffer, positions.ptr, size).slice();
-    this.store.release(positions);
-    return [out, new WasmStorage(this, 'int32', size, indices)];
+    const geometry = [shape[2], shape[3], ...window.out, k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1]];
+    this.parallel.maxpool(this.p(x), out.ptr, positions.ptr, shape[0] * shape[1], geometry);
+    return [out, positions];
+  }
+
+  maxPool2dBackward(g: Storage, indices: Storage, xShape: Shape, out: readonly number[]): Storage {
+    const [n, c, h, w] = xShape;
+    if (g.dtype !== 'float32')
+      return this.fromJs(this.js.maxPool2dBackward(this.w(g), this.w(indices), xShape, out));
+    const P = out[0] * out[1];
+    const [gx] = this.outs(n * c * h * w);
+    // int32 positions from another kernel are on the host: ptr() copies them in.
+    const positions = indices.dtype === 'int32' ? this.store.ptr(indices as WasmStorage) : -1;
+    const ok = positions >= 0 && this.parallel.maxpoolBackward(this.p(g), positions, gx.ptr, n * c, h * w, P);
+    if (ok) return gx;
+    this.store.release(gx); // the reference names the bad position
+    return this.fromJs(this.js.maxPool2dBackward(this.w(g), this.w(indices), xShape, out));
   }
 
   argReduce(op: ArgReduceOp, x: Storage, shape: Shape, axis: number): Storage {

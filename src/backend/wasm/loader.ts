@@ -88,8 +88,20 @@ export interface Kernels {
   copy(src: number, dst: number, n: number): void;
   /** One Adam/AdamW step in place (scripts/wasm/optim.mjs); the floats are f32 parameters. */
   adam_step(p: number, g: number, m: number, v: number, n: number, ...hyper: number[]): void;
-  /** Max pooling of [planes, H, W] (scripts/wasm/pool.mjs); args after planes: H, W, OH, OW, KH, KW, sh, sw, ph, pw, dh, dw. */
-  maxpool2d(x: number, vals: number, idx: number, planes: number, ...geometry: number[]): void;
+  /** Max pooling of [planes, H, W] (scripts/wasm/pool.mjs); prm: H, W, OH, OW, KH, KW, sh, sw, ph, pw, dh, dw. */
+  maxpool2d(x: number, vals: number, idx: number, planes: number, prm: number): void;
+  /** rows × cols floats in place: + bias[r] (act bit 1), then ReLU (bit 2) (scripts/wasm/conv.mjs). */
+  bias_act(c: number, bias: number, rows: number, cols: number, act: number): void;
+  /** Max pooling's backward over planes of HW inputs and P outputs; stores 1 at `bad` on a bad position. */
+  maxpool2d_backward(
+    gy: number,
+    idx: number,
+    gx: number,
+    planes: number,
+    HW: number,
+    P: number,
+    bad: number,
+  ): void;
   /** out[r·n + index[r·m + j]] += src[r·m + j]; 1 (nothing written) when an index is outside [0, n). */
   scatter_add_rows(out: number, index: number, src: number, rows: number, n: number, m: number): number;
   /** Batch norm over outer·channels runs of inner floats (scripts/wasm/batchnorm.mjs); scratch: 2·C f64. */

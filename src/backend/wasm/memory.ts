@@ -52,6 +52,7 @@ export class WasmHeap {
   private live = 0;
   private free_ = 0;
   private _f32: Float32Array;
+  private _i32: Int32Array;
   private _u8: Uint8Array;
 
   constructor(
@@ -61,6 +62,7 @@ export class WasmHeap {
   ) {
     this.memory = new WebAssembly.Memory({ initial: initialPages, maximum: maxPages, shared });
     this._f32 = new Float32Array(this.memory.buffer);
+    this._i32 = new Int32Array(this.memory.buffer);
     this._u8 = new Uint8Array(this.memory.buffer);
   }
 
@@ -68,6 +70,12 @@ export class WasmHeap {
   get f32(): Float32Array {
     if (this._f32.length * 4 !== this.memory.buffer.byteLength) this.refreshViews();
     return this._f32;
+  }
+
+  /** An int32 view of the whole memory (re-created after growth). */
+  get i32(): Int32Array {
+    if (this._i32.length * 4 !== this.memory.buffer.byteLength) this.refreshViews();
+    return this._i32;
   }
 
   get u8(): Uint8Array {
@@ -78,6 +86,7 @@ export class WasmHeap {
   private refreshViews(): void {
     const buf = this.memory.buffer;
     this._f32 = new Float32Array(buf);
+    this._i32 = new Int32Array(buf);
     this._u8 = new Uint8Array(buf);
   }
 

@@ -11,6 +11,9 @@ import { FN } from './worker-loop.js';
  */
 export const grains = { gemm: 2 ** 20, elementwise: 2 ** 17 };
 
+/** Bytes of maxpool2d's parameter block (scripts/wasm/pool.mjs: POOL_PARAMS). */
+const POOL_PARAM_WORDS = 12;
+
 const align16 = (bytes: number): number => (bytes + 15) & ~15;
 
 /** Splits [0, total) into `parts` ranges whose inner bounds are multiples of `align`. */
@@ -188,6 +191,66 @@ export class Parallel {
       }
     } finally {
       this.heap.free(block, per * parts);
+    }
+  }
+
+  /**
+   * Max pooling of `planes` planes of H×W (geometry: POOL_PARAMS' order), split by planes: values to
+   * vals, positions to idx.
+   */
+  maxpool(x: number, vals: number, idx: number, planes: number, geometry: readonly number[]): void {
+    const [H, W, OH, OW] = geometry;
+    const prm = this.heap.alloc(4 * POOL_PARAM_WORDS);
+    try {
+      new Int32Array(this.heap.memory.buffer, prm, POOL_PARAM_WORDS).set(geometry);
+      const [workers, parts] = this.plan(Math.min(Math.floor((planes * H * W) / grains.elementwise), planes));
+      if (parts === 1) return this.k.maxpool2d(x, vals, idx, planes, prm);
+      const r = splitRange(planes, parts, 1);
+      const [inner, outer] = [4 * H * W, 4 * OH * OW];
+      const job = (s: number, e: number): number[] => [
+        x + inner * s,
+        vals + outer * s,
+        idx + outer * s,
+        e - s,
+        prm,
+      ];
+      const jobs = workers.map((_, j) => job(r[j + 1], r[j + 2]));
+      this.pool!.run(FN.maxpool, workers, jobs, () => this.k.maxpool2d(x, vals, idx, r[1], prm));
+    } finally {
+      this.heap.free(prm, 4 * POOL_PARAM_WORDS);
+    }
+  }
+
+  /**
+   * Max pooling's backward, split by planes: gx (planes × HW) from gy and the positions idx (planes × P).
+   * False when a position lies outside its plane (gx is then partly written).
+   */
+  maxpoolBackward(gy: number, idx: number, gx: number, planes: number, HW: number, P: number): boolean {
+    const [workers, parts] = this.plan(Math.min(Math.floor((planes * HW) / grains.elementwise), planes));
+    const flags = this.heap.alloc(4 * parts);
+    try {
+      const bad = new Int32Array(this.heap.memory.buffer, flags, parts);
+      bad.fill(0);
+      if (parts === 1) this.k.maxpool2d_backward(gy, idx, gx, planes, HW, P, flags);
+      else {
+        const r = splitRange(planes, parts, 1);
+        const job = (j: number, s: number, e: number): number[] => [
+          gy + 4 * P * s,
+          idx + 4 * P * s,
+          gx + 4 * HW * s,
+          e - s,
+          HW,
+          P,
+          flags + 4 * j,
+        ];
+        const jobs = workers.map((_, j) => job(j + 1, r[j + 1], r[j + 2]));
+        this.pool!.run(FN.maxpoolBackward, workers, jobs, () =>
+          this.k.maxpool2d_backward(gy, idx, gx, r[1], HW, P, flags),
+        );
+      }
+      return new Int32Array(this.heap.memory.buffer, flags, parts).every((f) => f === 0);
+    } finally {
+      this.heap.free(flags, 4 * parts);
     }
   }
 

@@ -8,7 +8,8 @@ import { WasmHeap } from './memory.js';
  * A wasm backend storage. float32 elements live in a block of the WebAssembly memory ("resident",
  * ptr ≥ 0) or, for a while, in a host typed array: after an upload (copied in at first use by a
  * kernel), as the result of a kernel that runs in JavaScript, or after eviction (see Store). Other
- * dtypes always stay on the host and use the reference kernels.
+ * dtypes stay on the host and use the reference kernels, except int32 outputs of wasm kernels (max
+ * pooling's positions), which stay resident for the kernel that reads them back.
  */
 export class WasmStorage implements Storage {
   version = 0;
@@ -92,9 +93,9 @@ export class Store {
     if (collector) this.budget = MIN_COLLECT_BUDGET;
   }
 
-  /** A new resident float32 storage (contents undefined: the caller writes every element). */
-  alloc(backend: Backend, size: number): WasmStorage {
-    const s = new WasmStorage(backend, 'float32', size, null);
+  /** A new resident storage (contents undefined: the caller writes every element); float32 or int32. */
+  alloc(backend: Backend, size: number, dtype: 'float32' | 'int32' = 'float32'): WasmStorage {
+    const s = new WasmStorage(backend, dtype, size, null);
     this.place(s);
     return s;
   }
@@ -104,7 +105,7 @@ export class Store {
     if (s.ptr < 0) {
       const host = this.hostOf(s);
       this.place(s);
-      this.heap.f32.set(host, s.ptr >>> 2);
+      (s.dtype === 'int32' ? this.heap.i32 : this.heap.f32).set(host, s.ptr >>> 2);
       s.host = null;
       if (s.evicted) this.reloaded += s.size * 4;
     }
@@ -115,7 +116,7 @@ export class Store {
   view(s: WasmStorage): TypedArray {
     if (s.ptr >= 0) {
       const at = s.ptr >>> 2;
-      return this.heap.f32.subarray(at, at + s.size);
+      return (s.dtype === 'int32' ? this.heap.i32 : this.heap.f32).subarray(at, at + s.size);
     }
     return this.hostOf(s);
   }

@@ -36,10 +36,26 @@ export const W = {
 } as const;
 export const MAX_ARGS = 12;
 /** Kernel codes: the exports a worker can run. */
-export const FN = { gemm: 0, unary: 1, binary: 2, reduceRows: 3, convImages: 4 } as const;
+export const FN = {
+  gemm: 0,
+  unary: 1,
+  binary: 2,
+  reduceRows: 3,
+  convImages: 4,
+  maxpool: 5,
+  maxpoolBackward: 6,
+} as const;
 export const QUIT = -1;
 /** The exports by kernel code. */
-export const EXPORTS = ['gemm', 'unary', 'binary', 'reduce_rows', 'conv_images'] as const;
+export const EXPORTS = [
+  'gemm',
+  'unary',
+  'binary',
+  'reduce_rows',
+  'conv_images',
+  'maxpool2d',
+  'maxpool2d_backward',
+] as const;
 
 export interface WorkerInit {
   module: WebAssembly.Module;

@@ -188,10 +188,20 @@ export class WebGPUBackend implements Backend {
   }
 
   // Direct convolution kernels, float32 only (null sends other dtypes to the composed form).
-  conv2d(x: Storage, xShape: Shape, w: Storage, wShape: Shape, geom: ConvGeometry): Storage | null {
+  conv2d(
+    x: Storage,
+    xShape: Shape,
+    w: Storage,
+    wShape: Shape,
+    geom: ConvGeometry,
+    bias: Storage | null = null,
+    activation: LinearActivation = 'none',
+  ): Storage | null {
     if (x.dtype !== 'float32') return null;
     const out = this.make('float32', xShape[0] * wShape[0] * geom.out[0] * geom.out[1]);
     conv2dKernel(this.rt, this.buf(x), xShape, this.buf(w), wShape, geom, out.buffer);
+    const inner = geom.out[0] * geom.out[1];
+    biasActKernel(this.rt, out.buffer, bias && this.buf(bias), wShape[0], out.size, activation, inner);
     return out;
   }
 

@@ -237,8 +237,9 @@ ${entry()}
 }
 
 /**
- * The epilogue of a fused linear layer, in place over the product out [M, N]: out = act(out + bias)
- * with bias [N] (or none), in one pass instead of an addition and an activation.
+ * The epilogue of a fused layer, in place over out (n floats): out = act(out + bias) in one pass
+ * instead of an addition and an activation. Element i takes bias[(i / inner) % cols]: a linear layer's
+ * [M, N] output has inner 1 and cols N; a convolution's [N, O, OH·OW] has inner OH·OW and cols O.
  */
 export function biasActKernel(
   rt: Runtime,
@@ -247,6 +248,7 @@ export function biasActKernel(
   cols: number,
   n: number,
   activation: LinearActivation,
+  inner = 1,
 ): void {
   if (n === 0 || (!bias && activation === 'none')) return;
   const key = `biasAct:${bias ? 'bias' : 'none'}:${activation}`;
@@ -258,12 +260,12 @@ export function biasActKernel(
 ${entry()}
   if (gid >= pu(0u)) { return; }
   var v = out[gid];
-  ${bias ? 'v = v + bias[gid % pu(1u)];' : ''}
+  ${bias ? 'v = v + bias[(gid / pu(2u)) % pu(1u)];' : ''}
   ${activation === 'relu' ? `v = ${UNARY_F.relu};` : ''}
   out[gid] = v;
 }`;
   });
-  rt.dispatch(p, bias ? [bias, out] : [out], [n, cols], grid1d(n));
+  rt.dispatch(p, bias ? [bias, out] : [out], [n, cols, inner], grid1d(n));
 }
 
 /**

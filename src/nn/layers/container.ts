@@ -10,6 +10,7 @@ import { add } from '../../ops/arith.js';
 import { Module } from '../module.js';
 import { ReLU } from './activation.js';
 import { Linear } from './linear.js';
+import { Conv1d, Conv2d } from './conv.js';
 
 function checkModule(op: string, m: unknown, name: string): Module {
   if (!(m instanceof Module)) {
@@ -96,10 +97,12 @@ export class Sequential extends Module implements Iterable<Module> {
     const kids = this.children();
     for (let i = 0; i < kids.length; i++) {
       const m = kids[i];
-      // A Linear → ReLU pair runs as one op (a fused kernel where the backend has one). Only the
-      // library's own classes with their own forward: a subclass or an instance may replace it.
-      if (plain(m, Linear) && plain(kids[i + 1], ReLU)) {
-        x = (m as Linear).forwardRelu(x);
+      // A Linear → ReLU or Conv → ReLU pair runs as one op (a fused kernel where the backend has
+      // one). Only the library's own classes with their own forward: a subclass or an instance may
+      // replace it.
+      const fusable = plain(m, Linear) || plain(m, Conv2d) || plain(m, Conv1d);
+      if (fusable && plain(kids[i + 1], ReLU)) {
+        x = (m as Linear | Conv2d | Conv1d).forwardRelu(x);
         i++;
       } else x = m.forward(x);
     }
@@ -108,7 +111,10 @@ export class Sequential extends Module implements Iterable<Module> {
 }
 
 /** Whether m is an instance of exactly cls whose forward is cls's own (not replaced). */
-function plain(m: Module | undefined, cls: typeof Linear | typeof ReLU): boolean {
+function plain(
+  m: Module | undefined,
+  cls: typeof Linear | typeof ReLU | typeof Conv2d | typeof Conv1d,
+): boolean {
   const proto = cls.prototype as Module;
   return m !== undefined && Object.getPrototypeOf(m) === proto && m.forward === proto.forward;
 }

@@ -3,6 +3,7 @@ import type { SizeArg } from '../../ops/conv-args.js';
 import { expandSize } from '../../ops/conv-args.js';
 import type { ConvPadding, ConvPaddingMode } from '../../ops/conv.js';
 import { convNd, convTranspose1d, convTranspose2d } from '../../ops/conv.js';
+import type { LinearActivation } from '../../backend/backend.js';
 import { zeros } from '../../tensor/create.js';
 import type { DType } from '../../tensor/dtype.js';
 import { IndexError } from '../../tensor/errors.js';
@@ -140,6 +141,15 @@ abstract class ConvNd extends ConvBase {
   }
 
   forward(input: Tensor): Tensor {
+    return this.forwardAct(input, 'none');
+  }
+
+  /** relu(forward(input)) as one op (nn.Sequential runs a Conv → ReLU pair so). */
+  forwardRelu(input: Tensor): Tensor {
+    return this.forwardAct(input, 'relu');
+  }
+
+  private forwardAct(input: Tensor, activation: LinearActivation): Tensor {
     const op = this.kind === 'Conv1d' ? 'conv1d' : 'conv2d';
     return convNd(
       op,
@@ -151,6 +161,7 @@ abstract class ConvNd extends ConvBase {
       this.dilation,
       this.groups,
       this.paddingMode,
+      activation,
     );
   }
 
