@@ -32,6 +32,30 @@ function body(V, load, store, s) {
     )}`;
 }
 
+/** Word offsets of adam_step_block's parameter block: the f32 hyper-parameters, then two i32 flags. */
+export const ADAM_PARAMS = [
+  'beta1',
+  'beta2',
+  'c1',
+  'c2',
+  'l2',
+  'decay',
+  'negStep',
+  'bc2',
+  'eps',
+  'decoupled',
+  'maximize',
+];
+
+/** adam_step with its hyper-parameters read from the words at prm: a worker thread's job (i32 arguments). */
+function adamStepBlock() {
+  const load = (name, i) => `(${i < 9 ? 'f32' : 'i32'}.load offset=${4 * i} ${get('prm')})`;
+  return `
+  (func (export "adam_step_block") (param $p i32) (param $g i32) (param $m i32) (param $v i32) (param $n i32)
+      (param $prm i32)
+    (call $adam_step ${['p', 'g', 'm', 'v', 'n'].map(get).join(' ')} ${ADAM_PARAMS.map(load).join(' ')}))`;
+}
+
 export function optimModule() {
   const vload = (a) => `(v128.load ${at(a, 'i')})`;
   const vstore = (a, x) => `(v128.store ${at(a, 'i')} ${x})`;
@@ -44,7 +68,7 @@ export function optimModule() {
   return `
   ;; decoupled: p·decay (AdamW), else g + p·l2 (Adam's L2; l2 = 0 without decay). negStep = −lr / (1 − β1ᵗ),
   ;; bc2 = √(1 − β2ᵗ).
-  (func (export "adam_step") (param $p i32) (param $g i32) (param $m i32) (param $v i32) (param $n i32)
+  (func $adam_step (export "adam_step") (param $p i32) (param $g i32) (param $m i32) (param $v i32) (param $n i32)
       ${params} (param $decoupled i32) (param $maximize i32)
     ${locals('i32', 'i', 'n4')}
     ${locals('v128', 'gf32x4', 'pf32x4', 'mf32x4', 'vf32x4')}
@@ -57,5 +81,6 @@ export function optimModule() {
       get('n'),
       i32(1),
       body('f32', sload, sstore, (x) => x),
-    )})`;
+    )})
+  ${adamStepBlock()}`;
 }

@@ -7,6 +7,7 @@ import {
   BackendError,
   getNumThreads,
   manualSeed,
+  optim,
   matmul,
   nn,
   randn,
@@ -160,6 +161,23 @@ describe('wasm threads', () => {
       await sameBits(3, () => pool()[part]);
     }
     await sameBits(2, () => nn.functional.maxPool2d(randn([2, 7, 9, 9]), 3, 2, 1));
+    Object.assign(grains, saved);
+  });
+
+  it('the Adam and AdamW steps split their parameters across threads, bit for bit', async () => {
+    grains.elementwise = 64;
+    for (const Opt of [optim.Adam, optim.AdamW]) {
+      await sameBits(2, () => {
+        const p = randn([10003]).requiresGrad_(true);
+        const opt = new Opt([p], { lr: 0.01, weightDecay: 0.1 });
+        for (let i = 0; i < 3; i++) {
+          opt.zeroGrad();
+          p.mul(p).mul(randn([10003])).sum().backward();
+          opt.step();
+        }
+        return p.detach();
+      });
+    }
     Object.assign(grains, saved);
   });
 

@@ -185,24 +185,8 @@ export class WasmBackend implements Backend {
       const [decay, l2] = decoupled ? [1 - lr * weightDecay, 0] : [1, weightDecay];
       const negStep = -lr / (1 - beta1 ** step);
       const bc2 = Math.sqrt(1 - beta2 ** step);
-      this.k.adam_step(
-        pp,
-        pg,
-        pm,
-        pv,
-        p.size,
-        beta1,
-        beta2,
-        1 - beta1,
-        1 - beta2,
-        l2,
-        decay,
-        negStep,
-        bc2,
-        eps,
-        +decoupled,
-        +maximize,
-      );
+      const words = [beta1, beta2, 1 - beta1, 1 - beta2, l2, decay, negStep, bc2, eps, +decoupled, +maximize];
+      this.parallel.adam(pp, pg, pm, pv, p.size, words);
       return;
     }
     // Elsewhere in place on the elements wherever they live (memory or host): no views are

@@ -88,6 +88,8 @@ export interface Kernels {
   copy(src: number, dst: number, n: number): void;
   /** One Adam/AdamW step in place (scripts/wasm/optim.mjs); the floats are f32 parameters. */
   adam_step(p: number, g: number, m: number, v: number, n: number, ...hyper: number[]): void;
+  /** adam_step with the hyper-parameters at prm (9 f32, then decoupled and maximize as i32). */
+  adam_step_block(p: number, g: number, m: number, v: number, n: number, prm: number): void;
   /** Max pooling of [planes, H, W] (scripts/wasm/pool.mjs); prm: H, W, OH, OW, KH, KW, sh, sw, ph, pw, dh, dw. */
   maxpool2d(x: number, vals: number, idx: number, planes: number, prm: number): void;
   /** rows × cols floats in place: + bias[r] (act bit 1), then ReLU (bit 2) (scripts/wasm/conv.mjs). */

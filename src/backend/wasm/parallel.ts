@@ -254,6 +254,35 @@ export class Parallel {
     }
   }
 
+  /**
+   * One Adam step over n parameters in place, split into ranges (each element's update is the same
+   * whichever thread makes it). hyper: the 9 float and 2 flag words of adam_step_block.
+   */
+  adam(p: number, g: number, m: number, v: number, n: number, hyper: readonly number[]): void {
+    const prm = this.heap.alloc(4 * hyper.length);
+    try {
+      new Float32Array(this.heap.memory.buffer, prm, 9).set(hyper.slice(0, 9));
+      new Int32Array(this.heap.memory.buffer, prm + 36, 2).set(hyper.slice(9));
+      // Seven streams per element (three read, then three written back, and the gradient): a quarter
+      // of an elementwise kernel's grain is as much work.
+      const [workers, parts] = this.plan(Math.min(Math.floor((4 * n) / grains.elementwise), n >> 2));
+      if (parts === 1) return this.k.adam_step_block(p, g, m, v, n, prm);
+      const r = splitRange(n, parts, 4);
+      const job = (s: number, e: number): number[] => [
+        p + 4 * s,
+        g + 4 * s,
+        m + 4 * s,
+        v + 4 * s,
+        e - s,
+        prm,
+      ];
+      const jobs = workers.map((_, j) => job(r[j + 1], r[j + 2]));
+      this.pool!.run(FN.adam, workers, jobs, () => this.k.adam_step_block(p, g, m, v, r[1], prm));
+    } finally {
+      this.heap.free(prm, 4 * hyper.length);
+    }
+  }
+
   /** Resolves when the workers for the current thread setting have started (true) or failed. */
   async whenReady(): Promise<boolean> {
     const pool = this.current();

@@ -44,6 +44,7 @@ export const FN = {
   convImages: 4,
   maxpool: 5,
   maxpoolBackward: 6,
+  adam: 7,
 } as const;
 export const QUIT = -1;
 /** The exports by kernel code. */
@@ -55,6 +56,7 @@ export const EXPORTS = [
   'conv_images',
   'maxpool2d',
   'maxpool2d_backward',
+  'adam_step_block',
 ] as const;
 
 export interface WorkerInit {
