@@ -1,5 +1,5 @@
-// Max pooling (values and the position of each window's maximum) and the row scatter-add that carries
-// its gradient back (also the wasm backend's scatterAdd along the last axis).
+// Max pooling (values and the position of each window's maximum), its one-pass backward, and the row
+// scatter-add (the wasm backend's scatterAdd along the last axis).
 import { get, set, i32, forLoop, locals, shuffle4 } from './wat.mjs';
 import { WINDOW } from './conv.mjs';
 

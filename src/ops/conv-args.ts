@@ -8,7 +8,8 @@ export type SizeArg = number | readonly number[];
 
 /** Expands a size argument to one value per spatial dim, checking it is an integer ≥ min. */
 export function expandSize(op: string, name: string, v: SizeArg, dims: number, min: number): number[] {
-  const list = typeof v === 'number' ? Array<number>(dims).fill(v) : [...v];
+  // Anything else (an options object, say: these arguments are positional, as in PyTorch) is named too.
+  const list = typeof v === 'number' ? Array<number>(dims).fill(v) : Array.isArray(v) ? [...v] : [NaN];
   if (list.length !== dims || list.some((x) => !Number.isInteger(x) || x < min)) {
     throw new IndexError(
       `${op}: ${name} must be an integer ≥ ${min} or a list of ${dims} such integers, got ${JSON.stringify(v)}`,

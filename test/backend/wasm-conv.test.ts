@@ -70,6 +70,20 @@ describe('wasm convolution kernels agree with the composed reference', () => {
     setBackend('js');
   });
   it('3×3, padding 1', () => agree([3, 4, 7, 6], [5, 4, 3, 3], (x, w, b) => F.conv2d(x, w, b, 1, 1)));
+  // Few taps (a first layer on a grayscale image): an inner dimension of 1–13 in the GEMM.
+  it('few taps: one channel 3×3, padding 1', () =>
+    agree([2, 1, 5, 6], [7, 1, 3, 3], (x, w, b) => F.conv2d(x, w, b, 1, 1)));
+  it('few taps: 3 channels 2×2 (12 taps), no padding', () =>
+    agree([2, 3, 4, 5], [3, 3, 2, 2], (x, w, b) => F.conv2d(x, w, b)));
+  it("few taps: padding 'same' with an even kernel, 1×1, and 1×13", () => {
+    agree([2, 1, 6, 9], [4, 1, 2, 2], (x, w, b) => F.conv2d(x, w, b, 1, 'same'));
+    agree([1, 2, 3, 8], [5, 2, 1, 1], (x, w, b) => F.conv2d(x, w, b));
+    agree([1, 1, 7, 9], [3, 1, 1, 13], (x, w, b) => F.conv2d(x, w, b, 1, [0, 6]));
+  });
+  it('few taps: padding [2, 0] and a conv1d', () => {
+    agree([2, 1, 4, 7], [2, 1, 3, 3], (x, w, b) => F.conv2d(x, w, b, 1, [2, 0]));
+    agree([3, 2, 10], [4, 2, 5], (x, w, b) => F.conv1d(x, w, b, 1, 2));
+  });
   it('stride 2, padding [1, 2], dilation [2, 1]', () =>
     agree([2, 3, 9, 8], [4, 3, 3, 2], (x, w, b) => F.conv2d(x, w, b, 2, [1, 2], [2, 1])));
   it('groups 2, kernel [2, 3], stride [1, 2]', () =>

@@ -191,6 +191,12 @@ forEachBackend('conv2d and conv1d vs PyTorch', () => {
       /^conv2d: stride must be an integer ≥ 1/,
     );
     assertThrowsMatch(
+      // Keyword-style options where a positional size goes: named, not a crash inside.
+      () => F.conv2d(x, ones([2, 3, 3, 3]), null, { padding: 1 } as unknown as number),
+      IndexError,
+      /^conv2d: stride must be an integer ≥ 1 or a list of 2 such integers, got \{"padding":1\}/,
+    );
+    assertThrowsMatch(
       () => F.conv2d(x, ones([2, 3, 3, 3]), null, 1, [1, 1, 1]),
       IndexError,
       /^conv2d: padding .*\[1,1,1\]/,
