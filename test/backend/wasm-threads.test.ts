@@ -172,7 +172,10 @@ describe('wasm threads', () => {
         const opt = new Opt([p], { lr: 0.01, weightDecay: 0.1 });
         for (let i = 0; i < 3; i++) {
           opt.zeroGrad();
-          p.mul(p).mul(randn([10003])).sum().backward();
+          p.mul(p)
+            .mul(randn([10003]))
+            .sum()
+            .backward();
           opt.step();
         }
         return p.detach();
