@@ -7,6 +7,7 @@ import { reduceModule } from './reduce.mjs';
 import { layoutModule } from './layout.mjs';
 import { batchnormModule } from './batchnorm.mjs';
 import { convModule } from './conv.mjs';
+import { layernormModule } from './layernorm.mjs';
 import { poolModule } from './pool.mjs';
 import { optimModule } from './optim.mjs';
 
@@ -22,6 +23,7 @@ export function moduleText({ relaxed = false, blocks = GEMM_BLOCKS } = {}) {
   ${layoutModule()}
   ${batchnormModule(v)}
   ${convModule()}
+  ${layernormModule()}
   ${poolModule()}
   ${optimModule()}
 )

@@ -148,6 +148,36 @@ export interface Backend {
   ): [Storage, Storage, Storage];
 
   /**
+   * Optional layer norm over the last `cols` elements of each of `rows` contiguous rows: mean[r] and
+   * rstd[r] = 1/√(var[r] + eps) (biased variance), y = (x − mean)·rstd, then ·weight[j] and + bias[j]
+   * where given ([cols] each). Returns [y, mean, rstd], or null for a dtype it does not handle (the
+   * op composes reductions and elementwise ops then).
+   */
+  layerNorm?(
+    x: Storage,
+    rows: number,
+    cols: number,
+    weight: Storage | null,
+    bias: Storage | null,
+    eps: number,
+  ): [Storage, Storage, Storage] | null;
+  /**
+   * Its backward from the output gradient g: dx = rstd·(ĝ − Σĝ/n − x̂·Σĝx̂/n) per row, ĝ = g·weight
+   * (g without one), x̂ = (x − mean)·rstd; with `params`, also Σ_rows g·x̂ and Σ_rows g ([cols]: the
+   * weight's and bias's gradients). Null to decline.
+   */
+  layerNormBackward?(
+    g: Storage,
+    x: Storage,
+    mean: Storage,
+    rstd: Storage,
+    weight: Storage | null,
+    rows: number,
+    cols: number,
+    params: boolean,
+  ): [Storage, Storage | null, Storage | null] | null;
+
+  /**
    * Optional convolution kernels (float32 and zero padding; null for a dtype they do not handle, and
    * conv2d composes im2col and a product where a backend lacks them). conv2d: y [N, O, OH, OW] from x
    * [N, C, H, W] and w [O, C/groups, KH, KW], then + bias [O] per channel when given, then the

@@ -184,6 +184,20 @@ describe('wasm threads', () => {
     Object.assign(grains, saved);
   });
 
+  it('layer norm and its backward split rows (and the parameters’ columns) across threads, bit for bit', async () => {
+    grains.elementwise = 64;
+    const ln = (): [Tensor, Tensor, Tensor, Tensor] => {
+      const x = randn([37, 70]).requiresGrad_(true);
+      const w = randn([70]).requiresGrad_(true);
+      const b = randn([70]).requiresGrad_(true);
+      const y = nn.functional.layerNorm(x, [70], w, b);
+      y.mul(randn(y.shape)).sum().backward();
+      return [y, x.grad!, w.grad!, b.grad!];
+    };
+    for (const part of [0, 1, 2, 3] as const) await sameBits(2, () => ln()[part]);
+    Object.assign(grains, saved);
+  });
+
   it('elementwise and row reductions equal 1 thread bit for bit', async () => {
     grains.elementwise = 64;
     await sameBits(2, () => randn([10001]).exp());

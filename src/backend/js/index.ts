@@ -20,6 +20,7 @@ import { batchNormApplyLoop, batchNormBackwardLoop, batchNormStatsLoop } from '.
 import { BINARY, UNARY, arithmeticFastPath, binaryLoop, unaryLoop, whereLoop } from './elementwise.js';
 import { asStridedLoop, asStridedScatterLoop, concatLoop, gatherLoop, scatterAddLoop } from './layout.js';
 import { matmulLoop } from './matmul.js';
+import { layerNormBackwardLoop, layerNormLoop } from './layernorm.js';
 import { maxPool2dBackwardLoop, maxPool2dLoop } from './pool.js';
 import { argReduceLoop, argsortLoop, cumulativeLoop, reduceLoop } from './reduce.js';
 import { JsStorage, vals } from './storage.js';
@@ -89,6 +90,39 @@ export class JsBackend implements Backend {
     const [indices, i] = this.make('int32', size);
     maxPool2dLoop(vals(x), shape, window, v, i as Int32Array);
     return [values, indices];
+  }
+
+  layerNorm(
+    x: Storage,
+    rows: number,
+    cols: number,
+    weight: Storage | null,
+    bias: Storage | null,
+    eps: number,
+  ): [Storage, Storage, Storage] {
+    const [y, yv] = this.make(x.dtype, rows * cols);
+    const [mean, m] = this.make(x.dtype, rows);
+    const [rstd, r] = this.make(x.dtype, rows);
+    layerNormLoop(vals(x), rows, cols, weight && vals(weight), bias && vals(bias), eps, yv, m, r);
+    return [y, mean, rstd];
+  }
+
+  layerNormBackward(
+    g: Storage,
+    x: Storage,
+    mean: Storage,
+    rstd: Storage,
+    weight: Storage | null,
+    rows: number,
+    cols: number,
+    params: boolean,
+  ): [Storage, Storage | null, Storage | null] {
+    const [dx, d] = this.make(x.dtype, rows * cols);
+    const [dw, dwv] = params ? this.make(x.dtype, cols) : [null, null];
+    const [db, dbv] = params ? this.make(x.dtype, cols) : [null, null];
+    const w = weight && vals(weight);
+    layerNormBackwardLoop(vals(g), vals(x), vals(mean), vals(rstd), w, rows, cols, d, dwv, dbv);
+    return [dx, dw, db];
   }
 
   reluBackward(g: Storage, y: Storage, shape: Shape): Storage {

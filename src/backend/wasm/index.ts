@@ -400,6 +400,62 @@ export class WasmBackend implements Backend {
     return [out, positions];
   }
 
+  layerNorm(
+    x: Storage,
+    rows: number,
+    cols: number,
+    weight: Storage | null,
+    bias: Storage | null,
+    eps: number,
+  ): [Storage, Storage, Storage] | null {
+    if (x.dtype !== 'float32') return null;
+    const [y, mean, rstd] = this.outs(rows * cols, rows, rows);
+    const [pw, pb] = [weight ? this.p(weight) : 0, bias ? this.p(bias) : 0];
+    const flags = (weight ? 1 : 0) | (bias ? 2 : 0);
+    const epsBits = new Int32Array(new Float32Array([eps]).buffer)[0];
+    if (rows * cols > 0) {
+      this.parallel.layerNorm([this.p(x), y.ptr, mean.ptr, rstd.ptr, pw, pb], rows, cols, epsBits, flags);
+    } else if (rows > 0) {
+      // No elements per row: PyTorch's mean and rstd are NaN there.
+      this.k.fill(mean.ptr, rows, NaN);
+      this.k.fill(rstd.ptr, rows, NaN);
+    }
+    return [y, mean, rstd];
+  }
+
+  layerNormBackward(
+    g: Storage,
+    x: Storage,
+    mean: Storage,
+    rstd: Storage,
+    weight: Storage | null,
+    rows: number,
+    cols: number,
+    params: boolean,
+  ): [Storage, Storage | null, Storage | null] | null {
+    if (x.dtype !== 'float32') return null;
+    const outs = this.outs(rows * cols, ...(params ? [cols, cols] : []));
+    const [dx, dw, db]: [WasmStorage, WasmStorage | null, WasmStorage | null] = [
+      outs[0],
+      outs[1] ?? null,
+      outs[2] ?? null,
+    ];
+    if (rows * cols === 0) {
+      if (dw) this.k.fill(dw.ptr, cols, 0);
+      if (db) this.k.fill(db.ptr, cols, 0);
+      return [dx, dw, db];
+    }
+    const a = [g, x, mean, rstd].map((s) => this.p(s));
+    const pw = weight ? this.p(weight) : 0;
+    this.parallel.layerNormBackward(
+      [...a, pw, dx.ptr, dw?.ptr ?? 0, db?.ptr ?? 0],
+      rows,
+      cols,
+      weight ? 1 : 0,
+    );
+    return [dx, dw, db];
+  }
+
   maxPool2dBackward(g: Storage, indices: Storage, xShape: Shape, out: readonly number[]): Storage {
     const [n, c, h, w] = xShape;
     if (g.dtype !== 'float32')

@@ -90,6 +90,44 @@ export interface Kernels {
   adam_step(p: number, g: number, m: number, v: number, n: number, ...hyper: number[]): void;
   /** adam_step with the hyper-parameters at prm (9 f32, then decoupled and maximize as i32). */
   adam_step_block(p: number, g: number, m: number, v: number, n: number, prm: number): void;
+  /** Layer norm of rows × cols (scripts/wasm/layernorm.mjs); eps as float32 bits; flags: 1 weight, 2 bias. */
+  layernorm_rows(
+    x: number,
+    y: number,
+    mean: number,
+    rstd: number,
+    w: number,
+    b: number,
+    rows: number,
+    cols: number,
+    epsBits: number,
+    flags: number,
+  ): void;
+  /** Its backward by rows: dx; flags bit 1: a weight. */
+  layernorm_backward_rows(
+    g: number,
+    x: number,
+    mean: number,
+    rstd: number,
+    w: number,
+    dx: number,
+    rows: number,
+    cols: number,
+    flags: number,
+  ): void;
+  /** Σ_rows g·x̂ and Σ_rows g for columns c0..c1. */
+  layernorm_backward_params(
+    g: number,
+    x: number,
+    mean: number,
+    rstd: number,
+    dw: number,
+    db: number,
+    rows: number,
+    cols: number,
+    c0: number,
+    c1: number,
+  ): void;
   /** Max pooling of [planes, H, W] (scripts/wasm/pool.mjs); prm: H, W, OH, OW, KH, KW, sh, sw, ph, pw, dh, dw. */
   maxpool2d(x: number, vals: number, idx: number, planes: number, prm: number): void;
   /** rows × cols floats in place: + bias[r] (act bit 1), then ReLU (bit 2) (scripts/wasm/conv.mjs). */

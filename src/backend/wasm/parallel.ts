@@ -11,6 +11,9 @@ import { FN } from './worker-loop.js';
  */
 export const grains = { gemm: 2 ** 20, elementwise: 2 ** 17 };
 
+type Nine = [number, number, number, number, number, number, number, number, number];
+type Ten = [...Nine, number];
+
 /** Bytes of maxpool2d's parameter block (scripts/wasm/pool.mjs: POOL_PARAMS). */
 const POOL_PARAM_WORDS = 12;
 
@@ -281,6 +284,76 @@ export class Parallel {
     } finally {
       this.heap.free(prm, 4 * hyper.length);
     }
+  }
+
+  /**
+   * Layer norm of rows × cols split by rows (each row's statistics on one thread, so any split gives
+   * the same bits). a: x, y, mean, rstd, w, b; then epsBits and flags.
+   */
+  layerNorm(a: readonly number[], rows: number, cols: number, epsBits: number, flags: number): void {
+    const [x, y, mean, rstd, w, b] = a;
+    const [workers, parts] = this.plan(Math.min(Math.floor((rows * cols) / grains.elementwise), rows));
+    const job = (s: number, e: number): number[] => [
+      x + 4 * s * cols,
+      y + 4 * s * cols,
+      mean + 4 * s,
+      rstd + 4 * s,
+      w,
+      b,
+      e - s,
+      cols,
+      epsBits,
+      flags,
+    ];
+    this.byRows(FN.layerNorm, rows, workers, parts, job, (j) => this.k.layernorm_rows(...(j as Ten)));
+  }
+
+  /**
+   * Layer norm's backward: dx split by rows; with dw and db (nonzero), their column sums split by
+   * columns (each column summed over the rows in order by one thread).
+   */
+  layerNormBackward(a: readonly number[], rows: number, cols: number, flags: number): void {
+    const [g, x, mean, rstd, w, dx, dw, db] = a;
+    const n = rows * cols;
+    const [workers, parts] = this.plan(Math.min(Math.floor(n / grains.elementwise), rows));
+    const job = (s: number, e: number): number[] => [
+      g + 4 * s * cols,
+      x + 4 * s * cols,
+      mean + 4 * s,
+      rstd + 4 * s,
+      w,
+      dx + 4 * s * cols,
+      e - s,
+      cols,
+      flags,
+    ];
+    this.byRows(FN.layerNormBackward, rows, workers, parts, job, (j) =>
+      this.k.layernorm_backward_rows(...(j as Nine)),
+    );
+    if (!dw) return;
+    const [cw, cparts] = this.plan(Math.min(Math.floor(n / grains.elementwise), cols >> 2));
+    const params = (s: number, e: number): number[] => [g, x, mean, rstd, dw, db, rows, cols, s, e];
+    if (cparts === 1) return this.k.layernorm_backward_params(g, x, mean, rstd, dw, db, rows, cols, 0, cols);
+    const r = splitRange(cols, cparts, 4);
+    const jobs = cw.map((_, j) => params(r[j + 1], r[j + 2]));
+    this.pool!.run(FN.layerNormParams, cw, jobs, () =>
+      this.k.layernorm_backward_params(g, x, mean, rstd, dw, db, rows, cols, 0, r[1]),
+    );
+  }
+
+  /** Runs `run` over [0, rows) in one call, or the rows split across the planned workers. */
+  private byRows(
+    fn: number,
+    rows: number,
+    workers: number[],
+    parts: number,
+    job: (s: number, e: number) => number[],
+    run: (args: number[]) => void,
+  ): void {
+    if (parts === 1) return run(job(0, rows));
+    const r = splitRange(rows, parts, 1);
+    const jobs = workers.map((_, j) => job(r[j + 1], r[j + 2]));
+    this.pool!.run(fn, workers, jobs, () => run(job(0, r[1])));
   }
 
   /** Resolves when the workers for the current thread setting have started (true) or failed. */

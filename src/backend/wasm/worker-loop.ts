@@ -45,6 +45,9 @@ export const FN = {
   maxpool: 5,
   maxpoolBackward: 6,
   adam: 7,
+  layerNorm: 8,
+  layerNormBackward: 9,
+  layerNormParams: 10,
 } as const;
 export const QUIT = -1;
 /** The exports by kernel code. */
@@ -57,6 +60,9 @@ export const EXPORTS = [
   'maxpool2d',
   'maxpool2d_backward',
   'adam_step_block',
+  'layernorm_rows',
+  'layernorm_backward_rows',
+  'layernorm_backward_params',
 ] as const;
 
 export interface WorkerInit {

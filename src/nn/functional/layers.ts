@@ -1,21 +1,21 @@
 /**
  * The functional forms of the layers (torch.nn.functional), in PyTorch's argument order. Each is
- * composed of differentiable ops, so gradients of any order work (batchNorm, in its own file, may run
- * fused kernels with a composed backward for higher orders); the modules in nn/layers call these.
+ * composed of differentiable ops, so gradients of any order work (batchNorm and layerNorm, in their own
+ * files, may run fused kernels with a composed backward for higher orders); the modules in nn/layers
+ * call these.
  */
 import { DTypeError, IndexError, ShapeError, fmtShape } from '../../tensor/errors.js';
 import type { Generator } from '../../tensor/random.js';
 import { rand } from '../../tensor/random.js';
 import { Tensor } from '../../tensor/tensor.js';
-import { add, binaryKernel, mul, sub } from '../../ops/arith.js';
+import { binaryKernel, mul } from '../../ops/arith.js';
 import { eq, where } from '../../ops/compare.js';
 import { indexSelect } from '../../ops/gather.js';
 import type { LinearActivation } from '../../ops/linear.js';
 import { linearAct } from '../../ops/linear.js';
-import { mean } from '../../ops/reduce.js';
 import { reshape, unsqueeze } from '../../ops/shape.js';
-import { rsqrt } from '../../ops/unary.js';
 import '../../ops/inplace.js';
+import { layerNormComposed, layerNormFused } from './layernorm.js';
 
 export { relu, sigmoid, tanh } from '../../ops/unary.js';
 export { leakyRelu, elu, gelu, silu, softplus, logSigmoid, hardtanh, relu6 } from '../../ops/activation.js';
@@ -156,13 +156,7 @@ export function layerNorm(
       throw new ShapeError(`layerNorm: ${what} should have shape ${fmtShape(ns)}, got ${fmtShape(t.shape)}`);
     }
   }
-  const dims = ns.map((_, i) => x.ndim - k + i);
-  const centered = sub(x, mean(x, dims, true));
-  const v = mean(mul(centered, centered), dims, true);
-  let y = mul(centered, rsqrt(add(v, eps)));
-  if (weight) y = mul(y, weight);
-  if (bias) y = add(y, bias);
-  return y;
+  return layerNormFused(x, k, { weight, bias, eps }) ?? layerNormComposed(x, k, { weight, bias, eps });
 }
 
 /**
