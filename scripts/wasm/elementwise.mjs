@@ -2,7 +2,7 @@
 // Loops run 4 lanes at a time; unary maps finish with one partial vector, so that tails get exactly the
 // same results as the body.
 import { get, set, i32, forLoop, locals, loadTail, storeTail, dispatch } from './wat.mjs';
-import { mathLocals, exp, log, tanh, sigmoid } from './math.mjs';
+import { mathLocals, exp, log, tanh, sigmoid, erf } from './math.mjs';
 
 /** Binary op codes (contract order) with their vector and scalar instructions. */
 const BINARY = [
@@ -43,6 +43,7 @@ const UNARY = [
   ['tanh', tanh],
   ['sigmoid', sigmoid],
   ['reciprocal', (_v, x, out) => set(out, `(f32x4.div (v128.const f32x4 1 1 1 1) ${x})`)],
+  ['erf', erf],
 ];
 
 export const BINARY_OPS = BINARY.map(([name]) => name);

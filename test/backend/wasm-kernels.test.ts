@@ -1,6 +1,7 @@
 // The WebAssembly kernels on their own: the generated module is instantiated on a shared memory (no backend
 // class) and every export is checked against plain JS computations, for both variants of the module.
 import assert from 'node:assert/strict';
+import { erf } from '../../src/backend/js/math.js';
 import { describe, it } from 'node:test';
 import v8 from 'node:v8';
 import { KERNELS_RELAXED, KERNELS_SIMD } from '../../src/backend/wasm/generated/kernels.js';
@@ -316,6 +317,13 @@ function mathTests(h: Harness) {
       [1, -1, 1, -1, NaN, 0, -0],
       'tanh',
     );
+  });
+
+  it('erf: relative error <= 2e-7 (both sides of the switch at |x| = 1), exact limits and sign', () => {
+    const X = sweep(-7, 7, 280001, [1e-30, -1e-30, 1e-3, 0.9999999, 1, 1.0000001]);
+    assert.ok(maxRelError(run(9, X), Array.from(X, erf)) <= 2e-7);
+    const got = run(9, Float32Array.from([Infinity, -Infinity, NaN, 0, -0, 10, -10]));
+    assertAllSame(got, [1, -1, NaN, 0, -0, 1, -1], 'erf');
   });
 
   it('sigmoid: relative error <= 2e-7, exact limits', () => {

@@ -59,6 +59,7 @@ const UNARY_CODE: Partial<Record<UnaryOp, number>> = {
   tanh: 6,
   sigmoid: 7,
   reciprocal: 8,
+  erf: 9,
 };
 const REDUCE_CODE: Partial<Record<ReduceOp, number>> = { sum: 0, max: 1, min: 2 };
 
