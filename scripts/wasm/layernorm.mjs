@@ -15,6 +15,19 @@ const walk = (vec, tail) => `
 const vx = (p) => `(v128.load ${at(p, get('j'))})`;
 const sx = (p) => `(f32.load ${at(p, get('j'))})`;
 
+/** cols4 and n, then for each row $r: its pointers ([local, array] pairs: the row's first float) and `body`. */
+const eachRow = (pointers, body) => `
+  ${set('cols4', `(i32.and ${get('cols')} (i32.const -4))`)}
+  ${set('n', `(f32.convert_i32_u ${get('cols')})`)}
+  ${forLoop(
+    'r',
+    i32(0),
+    get('rows'),
+    i32(1),
+    `${pointers.map(([p, a]) => set(p, at(a, `(i32.mul ${get('r')} ${get('cols')})`))).join('\n')}
+    ${body}`,
+  )}`;
+
 /**
  * layernorm_rows(x, y, mean, rstd, w, b, rows, cols, epsBits, flags): per row, μ = Σx/n, σ² = Σ(x − μ)²/n
  * (biased, two passes), rstd = 1/√(σ² + ε), y = (x − μ)·rstd, then ·w[j] (flags bit 1) and + b[j] (bit 2).
@@ -27,16 +40,12 @@ function forward() {
     ${locals('i32', 'r', 'j', 'cols4', 'px', 'py')}
     ${locals('v128', 'acc', 'd')}
     ${locals('f32', 's', 'm', 'rs', 'n', 't')}
-    ${set('cols4', `(i32.and ${get('cols')} (i32.const -4))`)}
-    ${set('n', `(f32.convert_i32_u ${get('cols')})`)}
-    ${forLoop(
-      'r',
-      i32(0),
-      get('rows'),
-      i32(1),
-      `${set('px', at('x', `(i32.mul ${get('r')} ${get('cols')})`))}
-      ${set('py', at('y', `(i32.mul ${get('r')} ${get('cols')})`))}
-      ${set('acc', '(v128.const f32x4 0 0 0 0)')}
+    ${eachRow(
+      [
+        ['px', 'x'],
+        ['py', 'y'],
+      ],
+      `${set('acc', '(v128.const f32x4 0 0 0 0)')}
       ${set('s', '(f32.const 0)')}
       ${walk(set('acc', `(f32x4.add ${get('acc')} ${vx('px')})`), set('s', `(f32.add ${get('s')} ${sx('px')})`))}
       ${set('m', `(f32.div (f32.add ${hsum(get('acc'))} ${get('s')}) ${get('n')})`)}
@@ -81,17 +90,13 @@ function backwardRows() {
     ${locals('i32', 'r', 'j', 'cols4', 'pg', 'px', 'pd')}
     ${locals('v128', 'a1', 'a2', 'vg', 'vh')}
     ${locals('f32', 's1', 's2', 'm', 'rs', 'n', 'c1', 'c2', 'tg', 'th')}
-    ${set('cols4', `(i32.and ${get('cols')} (i32.const -4))`)}
-    ${set('n', `(f32.convert_i32_u ${get('cols')})`)}
-    ${forLoop(
-      'r',
-      i32(0),
-      get('rows'),
-      i32(1),
-      `${set('pg', at('g', `(i32.mul ${get('r')} ${get('cols')})`))}
-      ${set('px', at('x', `(i32.mul ${get('r')} ${get('cols')})`))}
-      ${set('pd', at('dx', `(i32.mul ${get('r')} ${get('cols')})`))}
-      ${set('m', `(f32.load ${at('mean', get('r'))})`)}
+    ${eachRow(
+      [
+        ['pg', 'g'],
+        ['px', 'x'],
+        ['pd', 'dx'],
+      ],
+      `${set('m', `(f32.load ${at('mean', get('r'))})`)}
       ${set('rs', `(f32.load ${at('rstd', get('r'))})`)}
       ${set('a1', '(v128.const f32x4 0 0 0 0)')}
       ${set('a2', '(v128.const f32x4 0 0 0 0)')}

@@ -26,33 +26,33 @@ const consider = (dr, dc) => `
   ${set('v', `(f32.load ${at('base', get('pos'))})`)}
   ${update(get('pos'))}`;
 
-/**
- * For each plane, output row ($oh; `perRow` first) and output column ($ow): `perOutput` leaves the
- * window's maximum in $m and its position in $best, which are stored at output $o.
- */
-const eachOutput = (perRow, perOutput) =>
+/** For each plane ($base its first input) and output row $oh: `body`. */
+const eachRow = (body) =>
   forLoop(
     'plane',
     i32(0),
     get('planes'),
     i32(1),
     `${set('base', at('x', `(i32.mul ${get('plane')} (i32.mul ${get('H')} ${get('W')}))`))}
+    ${forLoop('oh', i32(0), get('OH'), i32(1), body)}`,
+  );
+
+/**
+ * For each plane, output row ($oh; `perRow` first) and output column ($ow): `perOutput` leaves the
+ * window's maximum in $m and its position in $best, which are stored at output $o.
+ */
+const eachOutput = (perRow, perOutput) =>
+  eachRow(
+    `${perRow}
     ${forLoop(
-      'oh',
+      'ow',
       i32(0),
-      get('OH'),
+      get('OW'),
       i32(1),
-      `${perRow}
-      ${forLoop(
-        'ow',
-        i32(0),
-        get('OW'),
-        i32(1),
-        `${perOutput}
-        (f32.store ${at('vals', get('o'))} ${get('m')})
-        (i32.store ${at('idx', get('o'))} ${get('best')})
-        ${set('o', `(i32.add ${get('o')} (i32.const 1))`)}`,
-      )}`,
+      `${perOutput}
+      (f32.store ${at('vals', get('o'))} ${get('m')})
+      (i32.store ${at('idx', get('o'))} ${get('best')})
+      ${set('o', `(i32.add ${get('o')} (i32.const 1))`)}`,
     )}`,
   );
 
@@ -111,28 +111,17 @@ const one2x2 = () => `
  * shorter than four.
  */
 const pool2x2 = () =>
-  forLoop(
-    'plane',
-    i32(0),
-    get('planes'),
-    i32(1),
-    `${set('base', at('x', `(i32.mul ${get('plane')} (i32.mul ${get('H')} ${get('W')}))`))}
-    ${forLoop(
-      'oh',
-      i32(0),
-      get('OH'),
-      i32(1),
-      `${set('row', `(i32.mul (i32.shl ${get('oh')} (i32.const 1)) ${get('W')})`)}
-      ${set('orow', `(i32.mul (i32.add (i32.mul ${get('plane')} ${get('OH')}) ${get('oh')}) ${get('OW')})`)}
-      (if (i32.lt_s ${get('OW')} (i32.const 4))
-        (then ${forLoop('ow', i32(0), get('OW'), i32(1), one2x2())})
-        (else
-          ${forLoop('ow', i32(0), `(i32.sub ${get('OW')} (i32.const 3))`, i32(4), four2x2())}
-          ;; forLoop leaves ow at the first window not done.
-          (if (i32.lt_s ${get('ow')} ${get('OW')}) (then
-            ${set('ow', `(i32.sub ${get('OW')} (i32.const 4))`)}
-            ${four2x2()}))))`,
-    )}`,
+  eachRow(
+    `${set('row', `(i32.mul (i32.shl ${get('oh')} (i32.const 1)) ${get('W')})`)}
+    ${set('orow', `(i32.mul (i32.add (i32.mul ${get('plane')} ${get('OH')}) ${get('oh')}) ${get('OW')})`)}
+    (if (i32.lt_s ${get('OW')} (i32.const 4))
+      (then ${forLoop('ow', i32(0), get('OW'), i32(1), one2x2())})
+      (else
+        ${forLoop('ow', i32(0), `(i32.sub ${get('OW')} (i32.const 3))`, i32(4), four2x2())}
+        ;; forLoop leaves ow at the first window not done.
+        (if (i32.lt_s ${get('ow')} ${get('OW')}) (then
+          ${set('ow', `(i32.sub ${get('OW')} (i32.const 4))`)}
+          ${four2x2()}))))`,
   );
 
 /** Word offsets in maxpool2d's parameter block: the plane's size, the output's, the window. */
