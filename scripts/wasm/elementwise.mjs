@@ -22,12 +22,13 @@ const BINARY = [
     ['gt', 'gt'],
     ['ge', 'ge'],
   ].map(([name, cmp]) => [name, `CMP f32x4.${cmp}`, `CMP f32.${cmp}`]),
-  // ReLU's backward (not a tensor op): a where b > 0, else 0 (PyTorch's threshold_backward: also 0
-  // for an infinite or NaN gradient there, which a product with a 0/1 mask would make NaN).
+  // ReLU's backward (not a tensor op): 0 where b <= 0, else a (PyTorch's threshold_backward: 0 there
+  // also for an infinite or NaN gradient, which a product with a 0/1 mask would make NaN; a NaN b
+  // passes a through).
   [
     'relu_grad',
-    (a, b) => `(v128.and ${a} (f32x4.gt ${b} (v128.const f32x4 0 0 0 0)))`,
-    (a, b) => `(select ${a} (f32.const 0) (f32.gt ${b} (f32.const 0)))`,
+    (a, b) => `(v128.andnot ${a} (f32x4.le ${b} (v128.const f32x4 0 0 0 0)))`,
+    (a, b) => `(select (f32.const 0) ${a} (f32.le ${b} (f32.const 0)))`,
   ],
 ];
 

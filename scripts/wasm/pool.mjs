@@ -8,14 +8,14 @@ const inside = (v, n) => `(i32.and (i32.ge_s ${v} (i32.const 0)) (i32.lt_s ${v} 
 
 /**
  * v (just loaded, at plane position `pos`) against the running maximum m and its position best: taken
- * when v > m, at the first position, or when a NaN meets a number. Integer selects (conditional moves),
+ * when v > m, at the first position, or when v is NaN (so the last NaN wins, as in PyTorch). Integer selects (conditional moves),
  * not branches, which random data would mispredict half the time.
  */
 const update = (pos) => `
   ${set(
     'take',
     `(i32.or (i32.or (f32.gt ${get('v')} ${get('m')}) (i32.lt_s ${get('best')} (i32.const 0)))
-      (i32.and (f32.ne ${get('v')} ${get('v')}) (f32.eq ${get('m')} ${get('m')})))`,
+      (f32.ne ${get('v')} ${get('v')}))`,
   )}
   ${set('m', `(f32.reinterpret_i32 (select (i32.reinterpret_f32 ${get('v')}) (i32.reinterpret_f32 ${get('m')}) ${get('take')}))`)}
   ${set('best', `(select ${pos} ${get('best')} ${get('take')})`)}`;
@@ -61,10 +61,7 @@ const eachOutput = (perRow, perOutput) =>
  * positions vbest: the same rule as `update`, lane by lane, with bit selects.
  */
 const updateLanes = (v, pos) => `
-  ${set(
-    'vtake',
-    `(v128.or (f32x4.gt ${v} ${get('vm')}) (v128.and (f32x4.ne ${v} ${v}) (f32x4.eq ${get('vm')} ${get('vm')})))`,
-  )}
+  ${set('vtake', `(v128.or (f32x4.gt ${v} ${get('vm')}) (f32x4.ne ${v} ${v}))`)}
   ${set('vm', `(v128.bitselect ${v} ${get('vm')} ${get('vtake')})`)}
   ${set('vbest', `(v128.bitselect ${pos} ${get('vbest')} ${get('vtake')})`)}`;
 
@@ -129,7 +126,7 @@ export const POOL_PARAMS = ['H', 'W', 'OH', 'OW', ...WINDOW];
 
 /**
  * vals[o] = the maximum of window o of x ([planes, H, W]), idx[o] = its position h·W + w in the plane:
- * the first maximum, a NaN wins over numbers (as in PyTorch); positions in the padding are skipped.
+ * the first maximum, or the last NaN (as in PyTorch); positions in the padding are skipped.
  * The geometry is read from the words at prm (POOL_PARAMS), so a worker thread takes a range of planes
  * in one job.
  */
@@ -148,8 +145,11 @@ function maxpool() {
     (if (i32.and
           (i32.and (i32.and (i32.eq ${get('KH')} (i32.const 2)) (i32.eq ${get('KW')} (i32.const 2)))
                    (i32.and (i32.eq ${get('sh')} (i32.const 2)) (i32.eq ${get('sw')} (i32.const 2))))
-          (i32.and (i32.eqz (i32.or ${get('ph')} ${get('pw')}))
-                   (i32.and (i32.eq ${get('dh')} (i32.const 1)) (i32.eq ${get('dw')} (i32.const 1)))))
+          (i32.and (i32.and (i32.eqz (i32.or ${get('ph')} ${get('pw')}))
+                            (i32.and (i32.eq ${get('dh')} (i32.const 1)) (i32.eq ${get('dw')} (i32.const 1))))
+                   ;; Every window inside the plane (ceil mode's last one may hang over the edge).
+                   (i32.and (i32.le_s (i32.shl ${get('OH')} (i32.const 1)) ${get('H')})
+                            (i32.le_s (i32.shl ${get('OW')} (i32.const 1)) ${get('W')}))))
       (then ${pool2x2()} (return)))
     ${eachOutput(
       '',

@@ -225,12 +225,13 @@ export interface Backend {
 
   /**
    * Max pooling of [N, C, H, W] (padding never wins): the maximum of each window and its int32
-   * position h·W + w in the input plane (the first on ties; NaN wins).
+   * position h·W + w in the input plane (the first on ties; the last NaN wins, as in PyTorch).
    */
   maxPool2d(x: Storage, shape: Shape, window: PoolWindow): [Storage, Storage];
   /**
-   * ReLU's gradient (optional: composed from a comparison and a where otherwise): g where y > 0, else
-   * 0, for g and y of one shape (y the ReLU's input or output: same sign). One pass instead of two.
+   * ReLU's gradient (optional: composed from a comparison and a where otherwise): 0 where y ≤ 0, else
+   * g (a NaN y passes g), for g and y of one shape (y the ReLU's input or output: same sign). One pass
+   * instead of two.
    */
   reluBackward?(g: Storage, y: Storage, shape: Shape): Storage | null;
   /**

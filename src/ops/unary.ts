@@ -6,7 +6,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { isGradEnabled } from '../autograd/grad-mode.js';
 import { shapesEqual } from '../tensor/shape.js';
 import { div, mul, neg, sub } from './arith.js';
-import { gt, where } from './compare.js';
+import { le, where } from './compare.js';
 import type { TensorLike } from './util.js';
 import { asTensor } from './util.js';
 
@@ -42,8 +42,8 @@ export const cos = unary('cos', true, (g, x) => neg(mul(g, sin(x))));
 export const tanh = unary('tanh', true, (g, _x, out) => mul(g, sub(1, mul(out, out))));
 export const sigmoid = unary('sigmoid', true, (g, _x, out) => mul(g, mul(out, sub(1, out))));
 /**
- * ReLU's backward: g where x > 0, else 0 (x may be the input or the output: same sign), as PyTorch's
- * threshold_backward (0 there even for an infinite g). The backend's one-pass kernel unless this
+ * ReLU's backward: 0 where x ≤ 0, else g (x may be the input or the output: same sign), as PyTorch's
+ * threshold_backward (0 there even for an infinite g; a NaN x passes g). The backend's one-pass kernel unless this
  * backward is itself recorded; then differentiable ops.
  */
 export function reluBackward(g: Tensor, x: Tensor): Tensor {
@@ -54,7 +54,7 @@ export function reluBackward(g: Tensor, x: Tensor): Tensor {
       if (s) return new Tensor(s, x.shape);
     }
   }
-  return where(gt(x, 0), g, 0);
+  return where(le(x, 0), 0, g);
 }
 export const relu = unary('relu', false, reluBackward);
 export const erf = unary('erf', true, (g, x) => mul(g, mul(exp(neg(mul(x, x))), 2 / SQRT_PI)));

@@ -76,6 +76,49 @@ forEachBackend('max pooling vs PyTorch', () => {
     );
   });
 
+  it("NaN wins, the last one of a window (PyTorch's val > max || isnan(val)); ties keep the first", () => {
+    const x = tensor([NaN, 1, NaN, 2, 3, 1, 3, 2]).reshape([1, 2, 2, 2]);
+    const [v, i] = F.maxPool2d(x, 2, 2, 0, 1, false, true);
+    assert.ok(Number.isNaN(v.dataSync()[0]));
+    assert.deepEqual(Array.from(i.dataSync()), [2, 0]);
+  });
+
+  it('2×2 windows with stride 2 in ceil mode over odd sizes (the last windows hang over the edge)', () => {
+    // PyTorch: values [[500, 8, -50], [9, 9, 9]], indices [[5, 8, 4], [10, 12, 14]].
+    const x = tensor([1, 2, 3, 4, -50, 500, 6, 7, 8, -60, 9, 9, 9, 9, 9]).reshape([1, 1, 3, 5]);
+    const [v, i] = F.maxPool2d(x, 2, 2, 0, 1, true, true);
+    assertClose(v, [
+      [
+        [
+          [500, 8, -50],
+          [9, 9, 9],
+        ],
+      ],
+    ]);
+    assert.deepEqual(Array.from(i.dataSync()), [5, 8, 4, 10, 12, 14]);
+    // Against a plain loop over the windows' cells inside the plane, on 6 planes of 7×9.
+    const data = Array.from({ length: 6 * 63 }, (_, k) => Math.round(Math.sin(k * 1.7) * 8));
+    const [bv, bi] = F.maxPool2d(tensor(data).reshape([2, 3, 7, 9]), 2, 2, 0, 1, true, true);
+    assert.deepEqual(bv.shape, [2, 3, 4, 5]);
+    const [vals, idx] = [bv.dataSync(), bi.dataSync()];
+    for (let p = 0, o = 0; p < 6; p++) {
+      for (let r = 0; r < 4; r++) {
+        for (let c = 0; c < 5; c++, o++) {
+          let [best, at] = [-Infinity, -1];
+          for (let a = 0; a < 2; a++) {
+            for (let b = 0; b < 2; b++) {
+              const [h, w] = [2 * r + a, 2 * c + b];
+              if (h < 7 && w < 9 && data[p * 63 + h * 9 + w] > best)
+                [best, at] = [data[p * 63 + h * 9 + w], h * 9 + w];
+            }
+          }
+          assert.equal(vals[o], best, `plane ${p} window ${r},${c}`);
+          assert.equal(idx[o], at, `plane ${p} window ${r},${c}`);
+        }
+      }
+    }
+  });
+
   it('has exact first and second derivatives (padding, dilation, ceil mode)', () => {
     checkGrad((x) => F.maxPool2d(x, 3, 2, 1, 1, true), [ramp([1, 2, 5, 6])]);
     checkGrad((x) => F.maxPool2d(x, [2, 3], [1, 2], [1, 1], [2, 1]), [ramp([1, 1, 5, 5])]);

@@ -84,14 +84,14 @@ function callMethod(x: Tensor, name: string): Tensor {
 }
 
 forEachBackend('unary ops', () => {
-  it("relu's gradient is g where x > 0, else 0 (also for infinite or NaN g there), in float32 and float64", () => {
+  it("relu's gradient is 0 where x <= 0 (also for infinite or NaN g there), else g (also at a NaN x)", () => {
     for (const dtype of ['float32', 'float64'] as const) {
       // 11 elements: a vector body and a scalar tail on the kernels.
       const xs = [-1, 0, 2, NaN, 3, -0, 5, -2, 0.5, -3, 7];
       const gs = [Infinity, NaN, -4, 1, NaN, -Infinity, 6, 1, -Infinity, 2, 3];
       const x = tensor(xs, { dtype }).requiresGrad_();
       relu(x).backward(tensor(gs, { dtype }));
-      const want = [0, 0, -4, 0, NaN, 0, 6, 0, -Infinity, 0, 3];
+      const want = [0, 0, -4, 1, NaN, 0, 6, 0, -Infinity, 0, 3];
       const got = Array.from(x.grad!.dataSync());
       assert.equal(x.grad!.dtype, dtype);
       want.forEach((w, i) =>

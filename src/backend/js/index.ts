@@ -128,7 +128,7 @@ export class JsBackend implements Backend {
   reluBackward(g: Storage, y: Storage, shape: Shape): Storage {
     const [out, o] = this.make(g.dtype, sizeOf(shape));
     const [gv, yv] = [vals(g), vals(y)];
-    for (let i = 0; i < o.length; i++) o[i] = yv[i] > 0 ? gv[i] : 0;
+    for (let i = 0; i < o.length; i++) o[i] = yv[i] <= 0 ? 0 : gv[i];
     return out;
   }
 

@@ -4,7 +4,8 @@ import type { PoolWindow } from '../backend.js';
 
 /**
  * Max pooling of [N, C, H, W]: values[i] = the maximum of window i, indices[i] = its position
- * h·W + w in the input plane (the first maximum; a NaN wins, as in PyTorch). Padding is skipped.
+ * h·W + w in the input plane (the first maximum; a NaN wins, the last NaN of a window, as in PyTorch's
+ * `val > max || isnan(val)`). Padding is skipped.
  */
 export function maxPool2dLoop(
   x: TypedArray,
@@ -35,7 +36,7 @@ export function maxPool2dLoop(
             const col = c0 + b * dw;
             if (col < 0 || col >= wd) continue;
             const v = x[base + r * wd + col];
-            if (v > best || at < 0 || (v !== v && best === best)) {
+            if (v > best || at < 0 || v !== v) {
               best = v;
               at = r * wd + col;
             }

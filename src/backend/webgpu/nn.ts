@@ -34,7 +34,7 @@ ${entry()}
       let col = c0 + b * pi(12u);
       if (col < 0 || col >= W) { continue; }
       let v = x[base + u32(r * W + col)];
-      if (at < 0 || (!isNan(best) && (isNan(v) || v > best))) { best = v; at = r * W + col; }
+      if (at < 0 || isNan(v) || v > best) { best = v; at = r * W + col; }
     }
   }
   vals[gid] = best;
