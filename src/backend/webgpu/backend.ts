@@ -20,6 +20,7 @@ import type { AdapterDescription } from './device.js';
 import { conv2dBackwardInputKernel, conv2dBackwardWeightKernel, conv2dKernel } from './conv.js';
 import {
   biasActKernel,
+  reluBackwardKernel,
   binaryKernel,
   castKernel,
   fillKernel,
@@ -374,6 +375,13 @@ export class WebGPUBackend implements Backend {
       out.buffer,
       outShape,
     );
+    return out;
+  }
+
+  reluBackward(g: Storage, y: Storage, shape: Shape): Storage | null {
+    if (g.dtype !== 'float32' || y.dtype !== 'float32') return null;
+    const out = this.make('float32', sizeOf(shape));
+    reluBackwardKernel(this.rt, this.buf(g), this.buf(y), out.buffer, out.size);
     return out;
   }
 

@@ -269,6 +269,29 @@ ${entry()}
 }
 
 /**
+ * ReLU's backward in one pass over n floats: out = 0 where y ≤ 0, else g (PyTorch's threshold_backward;
+ * a NaN y passes g: NaN is tested by its bits, as WGSL compilers may assume comparisons see no NaN).
+ */
+export function reluBackwardKernel(
+  rt: Runtime,
+  g: GPUBufferLike,
+  y: GPUBufferLike,
+  out: GPUBufferLike,
+  n: number,
+): void {
+  if (n === 0) return;
+  const p = rt.pipeline('reluBackward', () => {
+    return `${PRELUDE}${MATH}${bind(1, 'g', 'f32')}${bind(2, 'y', 'f32')}${bind(3, 'out', 'f32', true)}
+${entry()}
+  if (gid >= pu(0u)) { return; }
+  let v = y[gid];
+  out[gid] = select(g[gid], 0.0, !isNan(v) && v <= 0.0);
+}`;
+  });
+  rt.dispatch(p, [g, y, out], [n], grid1d(n));
+}
+
+/**
  * Operands of an elementwise kernel with broadcasting: 'same' when every operand has the output's
  * size (no index math), else a merged index walk with one stride list per operand.
  */
