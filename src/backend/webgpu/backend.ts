@@ -36,6 +36,7 @@ import {
   gatherKernel,
   scatterAddKernel,
 } from './layout.js';
+import { layerNormBackwardKernel, layerNormKernel, layerNormParamsKernel } from './layernorm.js';
 import { matmulKernel } from './matmul.js';
 import { adamKernel, bnApplyKernel, bnBackwardKernel, bnStatsKernel, maxPoolKernel } from './nn.js';
 import { argReduceKernel, argsortKernel, cumulativeKernel, reduceKernel } from './reduce.js';
@@ -376,6 +377,45 @@ export class WebGPUBackend implements Backend {
       outShape,
     );
     return out;
+  }
+
+  layerNorm(
+    x: Storage,
+    rows: number,
+    cols: number,
+    weight: Storage | null,
+    bias: Storage | null,
+    eps: number,
+  ): [Storage, Storage, Storage] | null {
+    if (x.dtype !== 'float32') return null;
+    // Rows of no elements: the statistics are NaN (0/0), as on the reference.
+    if (cols === 0)
+      return [this.make('float32', 0), this.fill(rows, NaN, 'float32'), this.fill(rows, NaN, 'float32')];
+    const [y, mean, rstd] = [rows * cols, rows, rows].map((n) => this.make('float32', n));
+    const bufs = { x: this.buf(x), y: y.buffer, mean: mean.buffer, rstd: rstd.buffer };
+    layerNormKernel(this.rt, bufs, weight && this.buf(weight), bias && this.buf(bias), rows, cols, eps);
+    return [y, mean, rstd];
+  }
+
+  layerNormBackward(
+    g: Storage,
+    x: Storage,
+    mean: Storage,
+    rstd: Storage,
+    weight: Storage | null,
+    rows: number,
+    cols: number,
+    params: boolean,
+  ): [Storage, Storage | null, Storage | null] | null {
+    if (x.dtype !== 'float32') return null;
+    const dx = this.make('float32', rows * cols);
+    const bufs = { g: this.buf(g), x: this.buf(x), mean: this.buf(mean), rstd: this.buf(rstd) };
+    layerNormBackwardKernel(this.rt, { ...bufs, dx: dx.buffer }, weight && this.buf(weight), rows, cols);
+    if (!params) return [dx, null, null];
+    if (rows === 0) return [dx, this.fill(cols, 0, 'float32'), this.fill(cols, 0, 'float32')];
+    const [dw, db] = [this.make('float32', cols), this.make('float32', cols)];
+    layerNormParamsKernel(this.rt, bufs, dw.buffer, db.buffer, rows, cols);
+    return [dx, dw, db];
   }
 
   reluBackward(g: Storage, y: Storage, shape: Shape): Storage | null {

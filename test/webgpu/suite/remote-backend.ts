@@ -129,9 +129,9 @@ export class RemoteBackend implements Backend {
       // Optional kernels the reference lacks (convolution): null makes the op compose them.
       if (!fn) return null as T;
       const out = fn.apply(this.ref, args.map(map((s) => this.refOf(s))));
-      return (
-        Array.isArray(out) ? out.map((s) => this.adopt(s as Storage)) : out ? this.adopt(out as Storage) : out
-      ) as T;
+      // A kernel's tuple may hold nulls (layerNormBackward without the parameters' gradients).
+      const adopt = (s: unknown) => (s ? this.adopt(s as Storage) : s);
+      return (Array.isArray(out) ? out.map(adopt) : adopt(out)) as T;
     }
     this.counts.device++;
     const value = this.json({
@@ -139,7 +139,7 @@ export class RemoteBackend implements Backend {
       method,
       args: args.map(map((s): StorageRef => ({ __storage: s.id }))),
     });
-    if (Array.isArray(value)) return value.map((d) => this.wrap(d as StorageDesc)) as T;
+    if (Array.isArray(value)) return value.map((d) => (d === null ? null : this.wrap(d as StorageDesc))) as T;
     return (isDesc(value) ? this.wrap(value) : value) as T;
   }
 
@@ -190,6 +190,9 @@ export class RemoteBackend implements Backend {
   conv2dBackwardWeight: NonNullable<Backend['conv2dBackwardWeight']> = (...a) =>
     this.run('conv2dBackwardWeight', a);
   linear: NonNullable<Backend['linear']> = (...a) => this.run('linear', a);
+  layerNorm: NonNullable<Backend['layerNorm']> = (...a) => this.run('layerNorm', a);
+  layerNormBackward: NonNullable<Backend['layerNormBackward']> = (...a) => this.run('layerNormBackward', a);
+  reluBackward: NonNullable<Backend['reluBackward']> = (...a) => this.run('reluBackward', a);
   maxPool2d: Backend['maxPool2d'] = (...a) => this.run('maxPool2d', a);
   fill: Backend['fill'] = (...a) => this.run('fill', a);
   cast: Backend['cast'] = (...a) => this.run('cast', a);
