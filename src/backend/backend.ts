@@ -239,7 +239,7 @@ export interface Backend {
    * ([N, C, ...out]) and maxPool2d's positions; null to decline. IndexError at a position outside
    * its plane.
    */
-  maxPool2dBackward?(g: Storage, indices: Storage, xShape: Shape, out: readonly number[]): Storage | null;
+  maxPool2dBackward?(g: Storage, indices: Storage, xShape: Shape, window: PoolWindow): Storage | null;
 
   fill(size: number, value: number, dtype: DType): Storage;
   cast(x: Storage, dtype: DType): Storage;

@@ -188,7 +188,7 @@ function maxPoolKernel(x: Tensor, w: Window): [Tensor, Tensor] {
     // The backend's one-pass kernel, unless this backward is itself recorded (then differentiable ops).
     const gx =
       be.maxPool2dBackward && !isGradEnabled() && g.storage.backend === be
-        ? be.maxPool2dBackward(g.storage, indices.storage, x.shape, w.out)
+        ? be.maxPool2dBackward(g.storage, indices.storage, x.shape, w)
         : null;
     if (gx) return [new Tensor(gx, x.shape)];
     const flat = [n, c, w.out[0] * w.out[1]];

@@ -180,8 +180,9 @@ describe('wasm max pooling and row scatter-add kernels agree with the reference'
       setBackend(name);
       const g = ones([1, 1, 2, 2]);
       const idx = tensor([0, 3, 4, 99], { dtype: 'int32' }).reshape([1, 1, 2, 2]);
+      const window = { k: [2, 2], s: [2, 2], p: [0, 0], d: [1, 1], out: [2, 2] };
       assert.throws(
-        () => getBackend().maxPool2dBackward!(g.storage, idx.storage, [1, 1, 4, 4], [2, 2]),
+        () => getBackend().maxPool2dBackward!(g.storage, idx.storage, [1, 1, 4, 4], window),
         (e: Error) =>
           e instanceof IndexError &&
           /maxPool2d backward: position 99 of output 3 is outside its input plane of 4×4 \(input \[1,1,4,4\]\)/.test(

@@ -83,6 +83,22 @@ forEachBackend('max pooling vs PyTorch', () => {
     assert.deepEqual(Array.from(i.dataSync()), [2, 0]);
   });
 
+  it('the gradient sums over overlapping windows (3×3, stride 1 and 2, padding 1), in float32', () => {
+    for (const stride of [1, 2]) {
+      const vals = Array.from({ length: 2 * 5 * 6 }, (_, k) => Math.round(Math.sin(k * 2.3) * 10) / 2);
+      const x = tensor(vals).reshape([1, 2, 5, 6]).requiresGrad_();
+      const [y, idx] = F.maxPool2d(x, 3, stride, 1, 1, false, true);
+      const cot = Array.from({ length: y.numel() }, (_, k) => (k % 7) - 3);
+      y.mul(tensor(cot).reshape([...y.shape]))
+        .sum()
+        .backward();
+      const want = new Array(60).fill(0);
+      const per = y.shape[2] * y.shape[3];
+      Array.from(idx.dataSync()).forEach((p, o) => (want[Math.floor(o / per) * 30 + p] += cot[o]));
+      assertClose(x.grad!, tensor(want).reshape([1, 2, 5, 6]), { atol: 0, rtol: 0 });
+    }
+  });
+
   it('2×2 windows with stride 2 in ceil mode over odd sizes (the last windows hang over the edge)', () => {
     // PyTorch: values [[500, 8, -50], [9, 9, 9]], indices [[5, 8, 4], [10, 12, 14]].
     const x = tensor([1, 2, 3, 4, -50, 500, 6, 7, 8, -60, 9, 9, 9, 9, 9]).reshape([1, 1, 3, 5]);

@@ -132,10 +132,10 @@ export class JsBackend implements Backend {
     return out;
   }
 
-  maxPool2dBackward(g: Storage, indices: Storage, xShape: Shape, out: readonly number[]): Storage {
+  maxPool2dBackward(g: Storage, indices: Storage, xShape: Shape, window: PoolWindow): Storage {
     const [n, c, h, w] = xShape;
     const [gx, d] = this.make(g.dtype, n * c * h * w);
-    const P = out[0] * out[1];
+    const P = window.out[0] * window.out[1];
     const bad = maxPool2dBackwardLoop(vals(g), vals(indices) as Int32Array, d, n * c, h * w, P);
     if (bad >= 0) {
       const at = (vals(indices) as Int32Array)[bad];

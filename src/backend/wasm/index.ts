@@ -457,18 +457,18 @@ export class WasmBackend implements Backend {
     return [dx, dw, db];
   }
 
-  maxPool2dBackward(g: Storage, indices: Storage, xShape: Shape, out: readonly number[]): Storage {
+  maxPool2dBackward(g: Storage, indices: Storage, xShape: Shape, window: PoolWindow): Storage {
     const [n, c, h, w] = xShape;
     if (g.dtype !== 'float32')
-      return this.fromJs(this.js.maxPool2dBackward(this.w(g), this.w(indices), xShape, out));
-    const P = out[0] * out[1];
+      return this.fromJs(this.js.maxPool2dBackward(this.w(g), this.w(indices), xShape, window));
+    const P = window.out[0] * window.out[1];
     const [gx] = this.outs(n * c * h * w);
     // int32 positions from another kernel are on the host: ptr() copies them in.
     const positions = indices.dtype === 'int32' ? this.store.ptr(indices as WasmStorage) : -1;
     const ok = positions >= 0 && this.parallel.maxpoolBackward(this.p(g), positions, gx.ptr, n * c, h * w, P);
     if (ok) return gx;
     this.store.release(gx); // the reference names the bad position
-    return this.fromJs(this.js.maxPool2dBackward(this.w(g), this.w(indices), xShape, out));
+    return this.fromJs(this.js.maxPool2dBackward(this.w(g), this.w(indices), xShape, window));
   }
 
   argReduce(op: ArgReduceOp, x: Storage, shape: Shape, axis: number): Storage {

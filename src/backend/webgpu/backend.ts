@@ -38,7 +38,14 @@ import {
 } from './layout.js';
 import { layerNormBackwardKernel, layerNormKernel, layerNormParamsKernel } from './layernorm.js';
 import { matmulKernel } from './matmul.js';
-import { adamKernel, bnApplyKernel, bnBackwardKernel, bnStatsKernel, maxPoolKernel } from './nn.js';
+import {
+  adamKernel,
+  bnApplyKernel,
+  bnBackwardKernel,
+  bnStatsKernel,
+  maxPoolBackwardKernel,
+  maxPoolKernel,
+} from './nn.js';
 import { argReduceKernel, argsortKernel, cumulativeKernel, reduceKernel } from './reduce.js';
 import type { WebGPUStats } from './runtime.js';
 import { Runtime, WebGPUStorage } from './runtime.js';
@@ -416,6 +423,13 @@ export class WebGPUBackend implements Backend {
     const [dw, db] = [this.make('float32', cols), this.make('float32', cols)];
     layerNormParamsKernel(this.rt, bufs, dw.buffer, db.buffer, rows, cols);
     return [dx, dw, db];
+  }
+
+  maxPool2dBackward(g: Storage, indices: Storage, xShape: Shape, window: PoolWindow): Storage | null {
+    if (g.dtype !== 'float32' || indices.dtype !== 'int32') return null;
+    const dx = this.make('float32', sizeOf(xShape));
+    maxPoolBackwardKernel(this.rt, this.buf(g), this.buf(indices), xShape, window, dx.buffer);
+    return dx;
   }
 
   reluBackward(g: Storage, y: Storage, shape: Shape): Storage | null {

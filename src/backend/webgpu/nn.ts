@@ -41,22 +41,58 @@ ${entry()}
   idx[gid] = at;
 }`;
   });
-  const words = [
-    total,
-    h,
-    wd,
-    w.out[0],
-    w.out[1],
-    w.k[0],
-    w.k[1],
-    w.s[0],
-    w.s[1],
-    w.p[0],
-    w.p[1],
-    w.d[0],
-    w.d[1],
-  ];
-  rt.dispatch(p, [x, values, indices], words, grid1d(total));
+  rt.dispatch(p, [x, values, indices], poolWords(total, h, wd, w), grid1d(total));
+}
+
+/** maxPoolKernel's parameter words: the count, the plane's and the output's sizes, the window. */
+function poolWords(total: number, h: number, wd: number, w: PoolWindow): number[] {
+  return [total, h, wd, w.out[0], w.out[1], w.k[0], w.k[1], w.s[0], w.s[1], w.p[0], w.p[1], w.d[0], w.d[1]];
+}
+
+/**
+ * Max pooling's backward as a gather, a thread per input element: the sum of ∂y over the windows
+ * that hold this element and chose it (idx). No atomics, so the sums are deterministic, added in the
+ * reference's order (windows in output order) where windows overlap.
+ */
+export function maxPoolBackwardKernel(
+  rt: Runtime,
+  g: GPUBufferLike,
+  indices: GPUBufferLike,
+  shape: readonly number[],
+  w: PoolWindow,
+  dx: GPUBufferLike,
+): void {
+  const [n, c, h, wd] = shape;
+  const total = n * c * h * wd;
+  if (total === 0) return;
+  const p = rt.pipeline('maxpool2dBackward', () => {
+    return `${PRELUDE}${bind(1, 'gy', 'f32')}${bind(2, 'idx', 'i32')}${bind(3, 'dx', 'f32', true)}
+${entry()}
+  if (gid >= pu(0u)) { return; }
+  let H = pi(1u); let W = pi(2u); let OH = pi(3u); let OW = pi(4u);
+  let pos = i32(gid % u32(H * W)); let plane = gid / u32(H * W);
+  let r = pos / W; let col = pos % W;
+  let base = plane * u32(OH * OW);
+  var acc = 0.0;
+  // Window rows and columns in increasing order: kernel offsets from the last to the first.
+  for (var a = pi(5u) - 1; a >= 0; a--) {
+    let num = r + pi(9u) - a * pi(11u);
+    if (num < 0 || num % pi(7u) != 0) { continue; }
+    let i = num / pi(7u);
+    if (i >= OH) { continue; }
+    for (var b = pi(6u) - 1; b >= 0; b--) {
+      let numc = col + pi(10u) - b * pi(12u);
+      if (numc < 0 || numc % pi(8u) != 0) { continue; }
+      let j = numc / pi(8u);
+      if (j >= OW) { continue; }
+      let o = base + u32(i * OW + j);
+      if (idx[o] == pos) { acc = acc + gy[o]; }
+    }
+  }
+  dx[gid] = acc;
+}`;
+  });
+  rt.dispatch(p, [g, indices, dx], poolWords(total, h, wd, w), grid1d(total));
 }
 
 /**

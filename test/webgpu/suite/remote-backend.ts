@@ -193,6 +193,7 @@ export class RemoteBackend implements Backend {
   layerNorm: NonNullable<Backend['layerNorm']> = (...a) => this.run('layerNorm', a);
   layerNormBackward: NonNullable<Backend['layerNormBackward']> = (...a) => this.run('layerNormBackward', a);
   reluBackward: NonNullable<Backend['reluBackward']> = (...a) => this.run('reluBackward', a);
+  maxPool2dBackward: NonNullable<Backend['maxPool2dBackward']> = (...a) => this.run('maxPool2dBackward', a);
   maxPool2d: Backend['maxPool2d'] = (...a) => this.run('maxPool2d', a);
   fill: Backend['fill'] = (...a) => this.run('fill', a);
   cast: Backend['cast'] = (...a) => this.run('cast', a);
