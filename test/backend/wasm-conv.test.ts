@@ -175,6 +175,25 @@ describe('wasm max pooling and row scatter-add kernels agree with the reference'
     assertClose(y, yr, { atol: 0, rtol: 0 });
     setBackend('js');
   });
+  it('the backward with a position from another window (in the plane) equals the reference', () => {
+    const g = tensor([1, 2, 3, 4, 5, 6, 7, 8]).reshape([1, 1, 1, 8]);
+    // Window 3 points at a cell of window 0: in the plane, not in its own window.
+    const idx = [0, 3, 4, 7, 8, 11, 12, 15];
+    idx[3] = 1;
+    const window = { k: [2, 2], s: [2, 2], p: [0, 0], d: [1, 1], out: [1, 8] };
+    const [ref, fast] = ['js', 'wasm'].map((name) => {
+      setBackend(name);
+      const i = tensor(idx, { dtype: 'int32' }).reshape([1, 1, 1, 8]);
+      const gs = tensor(Array.from(g.dataSync())).reshape([1, 1, 1, 8]);
+      return Array.from(
+        getBackend().readSync(getBackend().maxPool2dBackward!(gs.storage, i.storage, [1, 1, 2, 16], window)!),
+      );
+    });
+    setBackend('js');
+    assert.deepEqual(fast, ref);
+    assert.equal(ref[1], 4); // window 3's gradient, at the cell it named
+    assert.equal(ref[7], 0);
+  });
   it('the backward kernel names a position outside its plane, on both backends', () => {
     for (const name of ['js', 'wasm']) {
       setBackend(name);

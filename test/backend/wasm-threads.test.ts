@@ -160,6 +160,17 @@ describe('wasm threads', () => {
       await sameBits(2, () => pool()[part]);
       await sameBits(3, () => pool()[part]);
     }
+    // Planes that 2×2 windows tile exactly.
+    const tiled = () => {
+      const x = randn([3, 5, 14, 16]).requiresGrad_(true);
+      nn.functional
+        .maxPool2d(x, 2)
+        .mul(randn([3, 5, 7, 8]))
+        .sum()
+        .backward();
+      return x.grad!;
+    };
+    await sameBits(2, tiled);
     await sameBits(2, () => nn.functional.maxPool2d(randn([2, 7, 9, 9]), 3, 2, 1));
     Object.assign(grains, saved);
   });
