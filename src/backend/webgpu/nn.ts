@@ -1,7 +1,7 @@
 import type { AdamHyper, PoolWindow } from '../backend.js';
 import type { GPUBufferLike } from './gpu-types.js';
 import type { Runtime } from './runtime.js';
-import { PRELUDE, bind, entry, f32Bits, grid, grid1d } from './wgsl.js';
+import { PRELUDE, bind, entry, f32Bits, grid, grid1d, treeSum } from './wgsl.js';
 
 /** Threads per channel in the batch-norm reductions. */
 const CWG = 256;
@@ -159,17 +159,7 @@ const CHANNEL_LOOP = (body: string) => `
     ${body}
   }`;
 
-/** WGSL: tree-sums the workgroup's values of `v` into `total` (uniform control flow). */
-function sumOf(v: string, total: string): string {
-  return `sh[lid] = ${v};
-  workgroupBarrier();
-  for (var s = ${CWG / 2}u; s > 0u; s >>= 1u) {
-    if (lid < s) { sh[lid] = sh[lid] + sh[lid + s]; }
-    workgroupBarrier();
-  }
-  let ${total} = sh[0];
-  workgroupBarrier();`;
-}
+const sumOf = (v: string, total: string): string => treeSum(v, total, CWG);
 
 const CHANNEL_HEAD = `var<workgroup> sh: array<f32, ${CWG}>;
 ${entry(CWG)}

@@ -171,3 +171,18 @@ export function mergeDims(
   }
   return [outShape.reverse(), outStrides.map((s) => s.reverse())];
 }
+
+/**
+ * WGSL: tree-sums the workgroup's values of `v` into `total` through `sh` (workgroup memory of `wg`
+ * floats, a power of two); every invocation must reach it (uniform control flow).
+ */
+export function treeSum(v: string, total: string, wg: number): string {
+  return `sh[lid] = ${v};
+  workgroupBarrier();
+  for (var s = ${wg / 2}u; s > 0u; s >>= 1u) {
+    if (lid < s) { sh[lid] = sh[lid] + sh[lid + s]; }
+    workgroupBarrier();
+  }
+  let ${total} = sh[0];
+  workgroupBarrier();`;
+}
