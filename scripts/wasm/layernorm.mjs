@@ -2,11 +2,10 @@
 // flattened): statistics, normalization and affine in one call, and the backward in two (∂x by rows,
 // ∂γ and ∂β by columns), so that a worker thread takes a range of rows or of columns. The row sums use
 // four f32x4 lanes, then a scalar tail, in float32 like PyTorch's CPU kernel.
-import { get, set, i32, forLoop, locals } from './wat.mjs';
+import { get, set, i32, forLoop, locals, laneFold } from './wat.mjs';
 
 const at = (p, i) => `(i32.add ${get(p)} (i32.shl ${i} (i32.const 2)))`;
-const hsum = (v) =>
-  `(f32.add (f32.add (f32x4.extract_lane 0 ${v}) (f32x4.extract_lane 1 ${v})) (f32.add (f32x4.extract_lane 2 ${v}) (f32x4.extract_lane 3 ${v})))`;
+const hsum = (v) => laneFold('f32.add', v);
 
 /** Over one row at $px: the vector loop over j < cols4 with `vec`, then the scalar tail with `tail`. */
 const walk = (vec, tail) => `
@@ -132,20 +131,18 @@ function backwardParams() {
   return `
   (func (export "layernorm_backward_params") (param $g i32) (param $x i32) (param $mean i32) (param $rstd i32)
       (param $dw i32) (param $db i32) (param $rows i32) (param $cols i32) (param $c0 i32) (param $c1 i32)
-    ${locals('i32', 'r', 'j', 'n4', 'pg', 'px')}
+    ${locals('i32', 'r', 'j', 'n4', 'cols4', 'pg', 'px')}
     ${locals('v128', 'vm', 'vr', 'vg')}
-    ${locals('f32', 'm', 'rs', 'tg')}
+    ${locals('f32', 'm', 'rs', 'n', 'tg')}
     ${set('n4', `(i32.add ${get('c0')} (i32.and (i32.sub ${get('c1')} ${get('c0')}) (i32.const -4)))`)}
     (memory.fill ${at('dw', get('c0'))} (i32.const 0) (i32.shl (i32.sub ${get('c1')} ${get('c0')}) (i32.const 2)))
     (memory.fill ${at('db', get('c0'))} (i32.const 0) (i32.shl (i32.sub ${get('c1')} ${get('c0')}) (i32.const 2)))
-    ${forLoop(
-      'r',
-      i32(0),
-      get('rows'),
-      i32(1),
-      `${set('pg', at('g', `(i32.mul ${get('r')} ${get('cols')})`))}
-      ${set('px', at('x', `(i32.mul ${get('r')} ${get('cols')})`))}
-      ${set('m', `(f32.load ${at('mean', get('r'))})`)}
+    ${eachRow(
+      [
+        ['pg', 'g'],
+        ['px', 'x'],
+      ],
+      `${set('m', `(f32.load ${at('mean', get('r'))})`)}
       ${set('rs', `(f32.load ${at('rstd', get('r'))})`)}
       ${set('vm', `(f32x4.splat ${get('m')})`)}
       ${set('vr', `(f32x4.splat ${get('rs')})`)}

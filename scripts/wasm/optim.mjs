@@ -49,7 +49,8 @@ export const ADAM_PARAMS = [
 
 /** adam_step with its hyper-parameters read from the words at prm: a worker thread's job (i32 arguments). */
 function adamStepBlock() {
-  const load = (name, i) => `(${i < 9 ? 'f32' : 'i32'}.load offset=${4 * i} ${get('prm')})`;
+  const load = (name, i) =>
+    `(${i < ADAM_PARAMS.length - 2 ? 'f32' : 'i32'}.load offset=${4 * i} ${get('prm')})`;
   return `
   (func (export "adam_step_block") (param $p i32) (param $g i32) (param $m i32) (param $v i32) (param $n i32)
       (param $prm i32)
@@ -62,7 +63,8 @@ export function optimModule() {
   const sload = (a) => `(f32.load ${at(a, 'i')})`;
   const sstore = (a, x) => `(f32.store ${at(a, 'i')} ${x})`;
   const splat = (x) => `(f32x4.splat ${x})`;
-  const params = ['beta1', 'beta2', 'c1', 'c2', 'l2', 'decay', 'negStep', 'bc2', 'eps']
+  // adam_step's f32 parameters: ADAM_PARAMS less the two i32 flags at its end.
+  const params = ADAM_PARAMS.slice(0, -2)
     .map((p) => `(param $${p} f32)`)
     .join(' ');
   return `

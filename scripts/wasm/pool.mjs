@@ -8,8 +8,8 @@ const inside = (v, n) => `(i32.and (i32.ge_s ${v} (i32.const 0)) (i32.lt_s ${v} 
 
 /**
  * v (just loaded, at plane position `pos`) against the running maximum m and its position best: taken
- * when v > m, at the first position, or when v is NaN (so the last NaN wins, as in PyTorch). Integer selects (conditional moves),
- * not branches, which random data would mispredict half the time.
+ * when v > m, at the first position, or when v is NaN (so the last NaN wins, as in PyTorch). Integer
+ * selects (conditional moves), not branches, which random data would mispredict half the time.
  */
 const update = (pos) => `
   ${set(
@@ -184,7 +184,7 @@ function maxpool() {
  */
 function scatterAddRows() {
   return `
-  (func (export "scatter_add_rows") (param $out i32) (param $index i32) (param $src i32) (param $rows i32)
+  (func $scatter_add_rows (export "scatter_add_rows") (param $out i32) (param $index i32) (param $src i32) (param $rows i32)
       (param $n i32) (param $m i32) (result i32)
     ${locals('i32', 'r', 'j', 'k', 'row', 'at')}
     ;; Check first: a partial update would leave the output half-written.
@@ -216,35 +216,26 @@ function scatterAddRows() {
 }
 
 /**
- * Max pooling's backward over planes: gx[plane] = 0, then gx[plane][idx[o]] += gy[o] for the plane's
- * P outputs (idx from maxpool2d: positions in a plane of HW elements). One pass instead of zeros, a
- * copy and a scatter-add. A position outside the plane stops it with 1 stored at `bad` (a word of its
- * own per thread), nothing written past it.
+ * Max pooling's backward over planes: gx[plane] = 0, then scatter_add_rows adds the plane's P values of
+ * gy at their positions (idx from maxpool2d: positions in a plane of HW elements). One pass instead of
+ * zeros, a copy and a scatter-add. A position outside the plane stops it with 1 stored at `bad` (a word
+ * of its own per thread), nothing written past it.
  */
 function maxpoolBackward() {
+  const plane = (p, n) => `(i32.add ${get(p)} (i32.shl (i32.mul ${get('plane')} ${n}) (i32.const 2)))`;
   return `
   (func (export "maxpool2d_backward") (param $gy i32) (param $idx i32) (param $gx i32) (param $planes i32)
       (param $HW i32) (param $P i32) (param $bad i32)
-    ${locals('i32', 'plane', 'o', 'pos', 'at', 'k')}
-    ${set('k', i32(0))}
+    ${locals('i32', 'plane')}
     ${forLoop(
       'plane',
       i32(0),
       get('planes'),
       i32(1),
-      `${set('at', at('gx', `(i32.mul ${get('plane')} ${get('HW')})`))}
-      (memory.fill ${get('at')} (i32.const 0) (i32.shl ${get('HW')} (i32.const 2)))
-      ${forLoop(
-        'o',
-        i32(0),
-        get('P'),
-        i32(1),
-        `${set('pos', `(i32.load ${at('idx', get('k'))})`)}
-        (if (i32.ge_u ${get('pos')} ${get('HW')}) (then (i32.store ${get('bad')} (i32.const 1)) (return)))
-        ${set('pos', `(i32.add ${get('at')} (i32.shl ${get('pos')} (i32.const 2)))`)}
-        (f32.store ${get('pos')} (f32.add (f32.load ${get('pos')}) (f32.load ${at('gy', get('k'))})))
-        ${set('k', `(i32.add ${get('k')} (i32.const 1))`)}`,
-      )}`,
+      `(memory.fill ${plane('gx', get('HW'))} (i32.const 0) (i32.shl ${get('HW')} (i32.const 2)))
+      (if (call $scatter_add_rows ${plane('gx', get('HW'))} ${plane('idx', get('P'))} ${plane('gy', get('P'))}
+            (i32.const 1) ${get('HW')} ${get('P')})
+        (then (i32.store ${get('bad')} (i32.const 1)) (return)))`,
     )})`;
 }
 

@@ -1,5 +1,17 @@
 // Reductions over rows or columns of a row-major rows × cols matrix, and row-wise (log-)softmax.
-import { get, set, i32, splat, forLoop, locals, loadTail, storeTail, tailMask, dispatch } from './wat.mjs';
+import {
+  get,
+  set,
+  i32,
+  splat,
+  forLoop,
+  locals,
+  loadTail,
+  storeTail,
+  tailMask,
+  dispatch,
+  laneFold,
+} from './wat.mjs';
 import { mathLocals, exp, log } from './math.mjs';
 
 /** Reduce op codes (contract order): vector op, scalar op, identity (the result of an empty reduction). */
@@ -44,11 +56,7 @@ function rowReduce(vop, sop, identity, p) {
     )}
     ${forLoop('j', get('j16'), get('j4'), i32(4), set('q0', `(${vop} ${get('q0')} (v128.load ${at(get('j'))}))`))}
     ${set('q0', `(${vop} (${vop} ${get('q0')} ${get('q1')}) (${vop} ${get('q2')} ${get('q3')}))`)}
-    ${set(
-      'res',
-      `(${sop} (${sop} (f32x4.extract_lane 0 ${get('q0')}) (f32x4.extract_lane 1 ${get('q0')}))
-               (${sop} (f32x4.extract_lane 2 ${get('q0')}) (f32x4.extract_lane 3 ${get('q0')})))`,
-    )}
+    ${set('res', laneFold(sop, get('q0')))}
     ${forLoop('j', get('j4'), get('cols'), i32(1), set('res', `(${sop} ${get('res')} (f32.load ${at(get('j'))}))`))}`;
 }
 
@@ -151,11 +159,7 @@ function softmaxRows(v) {
       store,
       after: () => set('vs', `(f32x4.add ${get('vs')} ${get('y')})`),
     })}
-    ${set(
-      'vs',
-      `(f32x4.splat (f32.add (f32.add (f32x4.extract_lane 0 ${get('vs')}) (f32x4.extract_lane 1 ${get('vs')}))
-        (f32.add (f32x4.extract_lane 2 ${get('vs')}) (f32x4.extract_lane 3 ${get('vs')}))))`,
-    )}`;
+    ${set('vs', `(f32x4.splat ${laneFold('f32.add', get('vs'))})`)}`;
   return `
   (func (export "softmax_rows") (param $x i32) (param $out i32) (param $rows i32) (param $cols i32) (param $log i32)
     ${locals('i32', 'r', 'px', 'po', 'rem')} ${rowLocals()} ${locals('v128', 'vm', 'vs', 'y', 'tail')} ${mathLocals()}

@@ -61,6 +61,11 @@ export function locals(type, ...names) {
 /** The smaller of two signed i32 expressions (evaluated twice: pass locals or constants). */
 export const minI32 = (a, b) => `(select ${a} ${b} (i32.lt_s ${a} ${b}))`;
 
+/** The four lanes of the f32x4 expression v (evaluated four times: pass a local) folded by the f32 op:
+ * (l0 op l1) op (l2 op l3). */
+export const laneFold = (op, v) =>
+  `(${op} (${op} (f32x4.extract_lane 0 ${v}) (f32x4.extract_lane 1 ${v})) (${op} (f32x4.extract_lane 2 ${v}) (f32x4.extract_lane 3 ${v})))`;
+
 /**
  * A lane shuffle of two f32x4 vectors by float lanes (0-3 pick from `a`, 4-7 from `b`), spelled as the
  * byte shuffle that WAT requires.

@@ -107,8 +107,8 @@ export function conv2dFused(
  * Records a convolution done by kernels: its backward runs the backend's two gradient kernels, or the
  * composed form where a backward is itself recorded (gradients of gradients need differentiable ops),
  * the gradient came from another backend or dtype, or a kernel declines. With an epilogue, the
- * gradient first goes back through the activation (ReLU: where y > 0), and the bias's is its sum over
- * images and positions.
+ * gradient first goes back through the activation (ReLU's: 0 where y ≤ 0), and the bias's is its sum
+ * over images and positions.
  */
 function recordConv(
   name: string,

@@ -135,10 +135,10 @@ export class JsBackend implements Backend {
   maxPool2dBackward(g: Storage, indices: Storage, xShape: Shape, window: PoolWindow): Storage {
     const [n, c, h, w] = xShape;
     const [gx, d] = this.make(g.dtype, n * c * h * w);
-    const P = window.out[0] * window.out[1];
-    const bad = maxPool2dBackwardLoop(vals(g), vals(indices) as Int32Array, d, n * c, h * w, P);
+    const idx = vals(indices) as Int32Array;
+    const bad = maxPool2dBackwardLoop(vals(g), idx, d, n * c, h * w, window.out[0] * window.out[1]);
     if (bad >= 0) {
-      const at = (vals(indices) as Int32Array)[bad];
+      const at = idx[bad];
       throw new IndexError(
         `maxPool2d backward: position ${at} of output ${bad} is outside its input plane of ${h}×${w} (input ${fmtShape(xShape)})`,
       );

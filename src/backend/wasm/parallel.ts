@@ -1,7 +1,7 @@
 import type { Kernels } from './loader.js';
 import type { WasmHeap } from './memory.js';
 import { ThreadPool, onThreadSettings, threadSettings } from './threads.js';
-import { FN } from './worker-loop.js';
+import { EXPORTS, FN } from './worker-loop.js';
 
 /**
  * Work per thread below which a kernel is not split: each part must outweigh the hand-off (about
@@ -10,9 +10,6 @@ import { FN } from './worker-loop.js';
  * small networks where per-op overhead dominates stay on one thread. Tests lower them.
  */
 export const grains = { gemm: 2 ** 20, elementwise: 2 ** 17 };
-
-type Nine = [number, number, number, number, number, number, number, number, number];
-type Ten = [...Nine, number];
 
 /** Bytes of maxpool2d's parameter block (scripts/wasm/pool.mjs: POOL_PARAMS). */
 const POOL_PARAM_WORDS = 12;
@@ -206,19 +203,14 @@ export class Parallel {
     const prm = this.heap.alloc(4 * POOL_PARAM_WORDS);
     try {
       new Int32Array(this.heap.memory.buffer, prm, POOL_PARAM_WORDS).set(geometry);
-      const [workers, parts] = this.plan(Math.min(Math.floor((planes * H * W) / grains.elementwise), planes));
-      if (parts === 1) return this.k.maxpool2d(x, vals, idx, planes, prm);
-      const r = splitRange(planes, parts, 1);
       const [inner, outer] = [4 * H * W, 4 * OH * OW];
-      const job = (s: number, e: number): number[] => [
+      this.split(FN.maxpool, planes, (planes * H * W) / grains.elementwise, 1, (s, e) => [
         x + inner * s,
         vals + outer * s,
         idx + outer * s,
         e - s,
         prm,
-      ];
-      const jobs = workers.map((_, j) => job(r[j + 1], r[j + 2]));
-      this.pool!.run(FN.maxpool, workers, jobs, () => this.k.maxpool2d(x, vals, idx, r[1], prm));
+      ]);
     } finally {
       this.heap.free(prm, 4 * POOL_PARAM_WORDS);
     }
@@ -229,31 +221,23 @@ export class Parallel {
    * False when a position lies outside its plane (gx is then partly written).
    */
   maxpoolBackward(gy: number, idx: number, gx: number, planes: number, HW: number, P: number): boolean {
-    const [workers, parts] = this.plan(Math.min(Math.floor((planes * HW) / grains.elementwise), planes));
-    const flags = this.heap.alloc(4 * parts);
+    // A flag word per part: one part per thread at most.
+    const words = Math.max(1, threadSettings().threads);
+    const flags = this.heap.alloc(4 * words);
     try {
-      const bad = new Int32Array(this.heap.memory.buffer, flags, parts);
-      bad.fill(0);
-      if (parts === 1) this.k.maxpool2d_backward(gy, idx, gx, planes, HW, P, flags);
-      else {
-        const r = splitRange(planes, parts, 1);
-        const job = (j: number, s: number, e: number): number[] => [
-          gy + 4 * P * s,
-          idx + 4 * P * s,
-          gx + 4 * HW * s,
-          e - s,
-          HW,
-          P,
-          flags + 4 * j,
-        ];
-        const jobs = workers.map((_, j) => job(j + 1, r[j + 1], r[j + 2]));
-        this.pool!.run(FN.maxpoolBackward, workers, jobs, () =>
-          this.k.maxpool2d_backward(gy, idx, gx, r[1], HW, P, flags),
-        );
-      }
-      return new Int32Array(this.heap.memory.buffer, flags, parts).every((f) => f === 0);
+      new Int32Array(this.heap.memory.buffer, flags, words).fill(0);
+      this.split(FN.maxpoolBackward, planes, (planes * HW) / grains.elementwise, 1, (s, e, j) => [
+        gy + 4 * P * s,
+        idx + 4 * P * s,
+        gx + 4 * HW * s,
+        e - s,
+        HW,
+        P,
+        flags + 4 * j,
+      ]);
+      return new Int32Array(this.heap.memory.buffer, flags, words).every((f) => f === 0);
     } finally {
-      this.heap.free(flags, 4 * parts);
+      this.heap.free(flags, 4 * words);
     }
   }
 
@@ -268,19 +252,14 @@ export class Parallel {
       new Int32Array(this.heap.memory.buffer, prm + 36, 2).set(hyper.slice(9));
       // Seven streams per element (three read, then three written back, and the gradient): a quarter
       // of an elementwise kernel's grain is as much work.
-      const [workers, parts] = this.plan(Math.min(Math.floor((4 * n) / grains.elementwise), n >> 2));
-      if (parts === 1) return this.k.adam_step_block(p, g, m, v, n, prm);
-      const r = splitRange(n, parts, 4);
-      const job = (s: number, e: number): number[] => [
+      this.split(FN.adam, n, (4 * n) / grains.elementwise, 4, (s, e) => [
         p + 4 * s,
         g + 4 * s,
         m + 4 * s,
         v + 4 * s,
         e - s,
         prm,
-      ];
-      const jobs = workers.map((_, j) => job(r[j + 1], r[j + 2]));
-      this.pool!.run(FN.adam, workers, jobs, () => this.k.adam_step_block(p, g, m, v, r[1], prm));
+      ]);
     } finally {
       this.heap.free(prm, 4 * hyper.length);
     }
@@ -292,8 +271,7 @@ export class Parallel {
    */
   layerNorm(a: readonly number[], rows: number, cols: number, epsBits: number, flags: number): void {
     const [x, y, mean, rstd, w, b] = a;
-    const [workers, parts] = this.plan(Math.min(Math.floor((rows * cols) / grains.elementwise), rows));
-    const job = (s: number, e: number): number[] => [
+    this.split(FN.layerNorm, rows, (rows * cols) / grains.elementwise, 1, (s, e) => [
       x + 4 * s * cols,
       y + 4 * s * cols,
       mean + 4 * s,
@@ -304,8 +282,7 @@ export class Parallel {
       cols,
       epsBits,
       flags,
-    ];
-    this.byRows(FN.layerNorm, rows, workers, parts, job, (j) => this.k.layernorm_rows(...(j as Ten)));
+    ]);
   }
 
   /**
@@ -314,9 +291,8 @@ export class Parallel {
    */
   layerNormBackward(a: readonly number[], rows: number, cols: number, flags: number): void {
     const [g, x, mean, rstd, w, dx, dw, db] = a;
-    const n = rows * cols;
-    const [workers, parts] = this.plan(Math.min(Math.floor(n / grains.elementwise), rows));
-    const job = (s: number, e: number): number[] => [
+    const work = (rows * cols) / grains.elementwise;
+    this.split(FN.layerNormBackward, rows, work, 1, (s, e) => [
       g + 4 * s * cols,
       x + 4 * s * cols,
       mean + 4 * s,
@@ -326,34 +302,30 @@ export class Parallel {
       e - s,
       cols,
       flags,
-    ];
-    this.byRows(FN.layerNormBackward, rows, workers, parts, job, (j) =>
-      this.k.layernorm_backward_rows(...(j as Nine)),
-    );
-    if (!dw) return;
-    const [cw, cparts] = this.plan(Math.min(Math.floor(n / grains.elementwise), cols >> 2));
-    const params = (s: number, e: number): number[] => [g, x, mean, rstd, dw, db, rows, cols, s, e];
-    if (cparts === 1) return this.k.layernorm_backward_params(g, x, mean, rstd, dw, db, rows, cols, 0, cols);
-    const r = splitRange(cols, cparts, 4);
-    const jobs = cw.map((_, j) => params(r[j + 1], r[j + 2]));
-    this.pool!.run(FN.layerNormParams, cw, jobs, () =>
-      this.k.layernorm_backward_params(g, x, mean, rstd, dw, db, rows, cols, 0, r[1]),
-    );
+    ]);
+    if (dw) {
+      this.split(FN.layerNormParams, cols, work, 4, (s, e) => [g, x, mean, rstd, dw, db, rows, cols, s, e]);
+    }
   }
 
-  /** Runs `run` over [0, rows) in one call, or the rows split across the planned workers. */
-  private byRows(
+  /**
+   * Runs kernel `fn` over [0, total) in ranges, one per part, their inner bounds multiples of
+   * `align`: at most `work` parts (work in grains) and no more than total / align. `job(s, e, j)` gives
+   * part j's arguments for the range [s, e); the calling thread runs part 0, the workers the others.
+   */
+  private split(
     fn: number,
-    rows: number,
-    workers: number[],
-    parts: number,
-    job: (s: number, e: number) => number[],
-    run: (args: number[]) => void,
+    total: number,
+    work: number,
+    align: number,
+    job: (s: number, e: number, j: number) => number[],
   ): void {
-    if (parts === 1) return run(job(0, rows));
-    const r = splitRange(rows, parts, 1);
-    const jobs = workers.map((_, j) => job(r[j + 1], r[j + 2]));
-    this.pool!.run(fn, workers, jobs, () => run(job(0, r[1])));
+    const kernel = this.k[EXPORTS[fn]] as (...args: number[]) => void;
+    const [workers, parts] = this.plan(Math.min(Math.floor(work), Math.floor(total / align)));
+    if (parts === 1) return kernel(...job(0, total, 0));
+    const r = splitRange(total, parts, align);
+    const jobs = workers.map((_, j) => job(r[j + 1], r[j + 2], j + 1));
+    this.pool!.run(fn, workers, jobs, () => kernel(...job(0, r[1], 0)));
   }
 
   /** Resolves when the workers for the current thread setting have started (true) or failed. */

@@ -5,6 +5,7 @@
  */
 import { isGradEnabled } from '../../autograd/grad-mode.js';
 import { record } from '../../autograd/record.js';
+import { sizeOf } from '../../tensor/shape.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { add, mul, sub } from '../../ops/arith.js';
 import { mean, sum } from '../../ops/reduce.js';
@@ -61,8 +62,7 @@ export function layerNormFused(x: Tensor, k: number, a: Affine): Tensor | null {
   const { weight, bias, eps } = a;
   if (!be.layerNorm || !be.layerNormBackward) return null;
   if ([weight, bias].some((t) => t && (t.storage.backend !== be || t.dtype !== x.dtype))) return null;
-  const cols = x.shape.slice(x.ndim - k).reduce((p, q) => p * q, 1);
-  const rows = cols > 0 ? x.numel() / cols : x.shape.slice(0, x.ndim - k).reduce((p, q) => p * q, 1);
+  const [rows, cols] = [sizeOf(x.shape.slice(0, x.ndim - k)), sizeOf(x.shape.slice(x.ndim - k))];
   const out = be.layerNorm(x.storage, rows, cols, weight?.storage ?? null, bias?.storage ?? null, eps);
   if (!out) return null;
   const [ys, ms, rs] = out;

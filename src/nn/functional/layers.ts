@@ -156,7 +156,8 @@ export function layerNorm(
       throw new ShapeError(`layerNorm: ${what} should have shape ${fmtShape(ns)}, got ${fmtShape(t.shape)}`);
     }
   }
-  return layerNormFused(x, k, { weight, bias, eps }) ?? layerNormComposed(x, k, { weight, bias, eps });
+  const affine = { weight, bias, eps };
+  return layerNormFused(x, k, affine) ?? layerNormComposed(x, k, affine);
 }
 
 /**
